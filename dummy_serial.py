@@ -1,0 +1,473 @@
+"""A stand-in for pyserial's ``serial.Serial``, for testing without hardware.
+
+``dummy_serial.Serial`` takes the same constructor keywords as
+``serial.Serial`` and offers the members a Modbus master uses: ``open``,
+``close``, ``read``, ``write``, ``flush``, ``reset_input_buffer``,
+``reset_output_buffer``, ``in_waiting`` and ``is_open``. Nothing touches the
+operating system: written bytes are answered from a table or by a function,
+and every write is recorded in ``Serial.requests``.
+
+This module imports only the standard library (never ``minimalmodbus`` nor
+``serial``), so a bug in a driver can never hide behind the same bug in its
+test double.
+
+Recorded answers: put request -> response pairs in :data:`RESPONSES`. A
+request that is not in the table is answered with :data:`DEFAULT_RESPONSE`.
+A response equal to :data:`NO_DATA_PRESENT` means the slave stays silent.
+Set :data:`VERBOSE` to True to print every call. On its own::
+
+    import dummy_serial
+
+    request = bytes.fromhex("0a03000000018571")  # slave 10, read register 0
+    dummy_serial.RESPONSES[request] = bytes.fromhex("0a030207d01e29")  # 2000
+    port = dummy_serial.Serial(port="/dev/ttyUSB0", timeout=0.05)
+    port.write(request)
+    assert port.read(7) == bytes.fromhex("0a030207d01e29")
+    assert port.requests == [request]
+
+or under MinimalModbus, which creates its ports with ``serial.Serial``::
+
+    minimalmodbus.serial.Serial = dummy_serial.Serial
+    instrument = minimalmodbus.Instrument("/dev/ttyUSB0", 10)
+    assert instrument.read_register(0) == 2000
+
+Time: incoming data is a schedule of ``(arrival_time, bytes)`` chunks. When
+a request is written, its answer is scheduled relative to the moment of
+writing (recorded answers arrive at once). :meth:`Serial.read` waits for
+scheduled bytes as a real port would, within ``timeout``; see its docstring
+for the exact rules. All timing goes through :func:`_now` and :func:`_sleep`,
+so tests can replace those two with a fake clock and never really sleep.
+
+Answers computed by a function: set ``port.responder`` to a callable that
+takes the written request and returns ``(delay_seconds, bytes)`` chunks to
+schedule, the delays counted from the moment of writing. For example a slave
+that starts answering after 10 ms and pauses 1 ms within its answer::
+
+    port.responder = lambda request: [
+        (0.010, bytes.fromhex("0a0302")),
+        (0.011, bytes.fromhex("07d01e29")),
+    ]
+
+When ``responder`` is None (the default), :func:`recorded_responder` is
+used, which looks the request up in :data:`RESPONSES`. Both go through the
+same scheduling.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+
+# ---------------------------------------------------------------------------
+# Configuration, kept from MinimalModbus 2.x
+# ---------------------------------------------------------------------------
+
+RESPONSES: dict[bytes, bytes] = {}
+"""Recorded answers: request bytes -> response bytes."""
+
+DEFAULT_RESPONSE = b"NotFoundInResponseDictionary"
+"""The answer to a request that is not in :data:`RESPONSES`."""
+
+NO_DATA_PRESENT = b""
+"""A response equal to this means "no answer": the slave stays silent."""
+
+VERBOSE = False
+"""When True, print every open, close, write and read."""
+
+_VERBOSE_PREFIX = "Dummy_serial: "
+
+Chunk = tuple[float, bytes]
+"""A piece of an answer: (seconds after the write, the bytes that arrive)."""
+
+Responder = Callable[[bytes], Iterable[Chunk]]
+"""A function from the written request to the chunks that answer it."""
+
+# ---------------------------------------------------------------------------
+# Clock: the only way this module looks at or spends time
+# ---------------------------------------------------------------------------
+
+
+def _now() -> float:
+    """Return the current time in seconds, on a monotonic clock."""
+    return time.monotonic()
+
+
+def _sleep(seconds: float) -> None:
+    """Wait for ``seconds`` seconds."""
+    time.sleep(seconds)
+
+
+# ---------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------
+
+
+def recorded_responder(request: bytes) -> list[Chunk]:
+    """Answer a request from the recorded table, at once.
+
+    This is what a :class:`Serial` uses when its ``responder`` is None. It
+    reads the module configuration at every call, so changes to
+    :data:`RESPONSES` take effect immediately.
+
+    Args:
+        request: The bytes written to the port.
+
+    Returns:
+        ``[(0.0, response)]`` with the response from :data:`RESPONSES`, or
+        :data:`DEFAULT_RESPONSE` when the request is not there; an empty list
+        when the response equals :data:`NO_DATA_PRESENT`.
+    """
+    response = RESPONSES.get(request, DEFAULT_RESPONSE)
+    if response == NO_DATA_PRESENT:
+        return []
+    return [(0.0, response)]
+
+
+def _describe(data: bytes) -> str:
+    """Return bytes as hex with their count, like ``0A 03 (2 bytes)``."""
+    if not data:
+        return "(0 bytes)"
+    return f"{data.hex(' ').upper()} ({len(data)} bytes)"
+
+
+def _check_chunk(delay: float, data: bytes) -> None:
+    """Raise if a chunk from a responder is not ``(delay >= 0, bytes)``."""
+    if not isinstance(data, bytes):
+        raise TypeError(f"Dummy_serial: responder data must be bytes, not {data!r}")
+    if delay < 0:
+        raise ValueError(f"Dummy_serial: responder delay must be >= 0, not {delay!r}")
+
+
+def _print_verbose(message: str) -> None:
+    """Print a message with the module prefix, if :data:`VERBOSE` is set."""
+    if VERBOSE:
+        print(_VERBOSE_PREFIX + message)
+
+
+# ---------------------------------------------------------------------------
+# The port
+# ---------------------------------------------------------------------------
+
+
+class Serial:
+    """A serial port that answers from a table or a function, without hardware.
+
+    The constructor takes the same keywords as pyserial's ``serial.Serial``
+    and stores them as attributes of the same names; only ``port`` and
+    ``timeout`` change the behaviour. Like pyserial, the port is opened by
+    the constructor when ``port`` is not None.
+
+    Attributes:
+        port: The port name, e.g. ``"/dev/ttyUSB0"``.
+        baudrate: Stored only.
+        bytesize: Stored only.
+        parity: Stored only.
+        stopbits: Stored only.
+        timeout: Seconds a read waits for its bytes; None waits as long as
+            bytes are still scheduled to arrive; 0 never waits.
+        xonxoff: Stored only.
+        rtscts: Stored only.
+        write_timeout: Stored only (writing never blocks).
+        dsrdtr: Stored only.
+        inter_byte_timeout: Stored only.
+        exclusive: Stored only.
+        responder: None to answer from :data:`RESPONSES` (see
+            :func:`recorded_responder`), or a callable that takes the written
+            request and returns ``(delay_seconds, bytes)`` chunks, which
+            arrive that many seconds after the write.
+        requests: Every request written, in order (kept when the port is
+            closed).
+
+    Errors of the port (opening an open port, reading a closed one, ...)
+    raise ``OSError``, which is the same class as ``IOError``.
+
+    All members may be used from several threads: a lock guards the internal
+    state. A read holds the lock while it waits, so it is one atomic step.
+    """
+
+    def __init__(
+        self,
+        port: str | None = None,
+        baudrate: int = 9600,
+        bytesize: int = 8,
+        parity: str = "N",
+        stopbits: float = 1,
+        timeout: float | None = None,
+        xonxoff: bool = False,
+        rtscts: bool = False,
+        write_timeout: float | None = None,
+        dsrdtr: bool = False,
+        inter_byte_timeout: float | None = None,
+        exclusive: bool | None = None,
+    ) -> None:
+        """Store the settings and open the port if ``port`` is given.
+
+        Args:
+            port: Port name, or None to create a closed port.
+            baudrate: Baud rate.
+            bytesize: Data bits per character.
+            parity: Parity, ``"N"``, ``"E"``, ``"O"``, ``"M"`` or ``"S"``.
+            stopbits: Stop bits.
+            timeout: Read timeout in seconds (see :meth:`read`).
+            xonxoff: Software flow control.
+            rtscts: RTS/CTS flow control.
+            write_timeout: Write timeout in seconds.
+            dsrdtr: DSR/DTR flow control.
+            inter_byte_timeout: Inter-character timeout in seconds.
+            exclusive: Exclusive access mode.
+        """
+        self.port = port
+        self.baudrate = baudrate
+        self.bytesize = bytesize
+        self.parity = parity
+        self.stopbits = stopbits
+        self.timeout = timeout
+        self.xonxoff = xonxoff
+        self.rtscts = rtscts
+        self.write_timeout = write_timeout
+        self.dsrdtr = dsrdtr
+        self.inter_byte_timeout = inter_byte_timeout
+        self.exclusive = exclusive
+        self.responder: Responder | None = None
+        self.requests: list[bytes] = []
+        self._is_open = False
+        self._schedule: list[Chunk] = []  # (arrival time, bytes), in time order
+        self._lock = threading.RLock()
+        if port is not None:
+            self.open()
+
+    def __repr__(self) -> str:
+        """Return the id, state, port, timeout and the bytes arrived by now."""
+        with self._lock:
+            waiting_data = self._arrived(_now())
+            return (
+                f"dummy_serial.Serial<id={hex(id(self))}, open={self._is_open}>"
+                f"(port={self.port!r}, timeout={self.timeout!r}, "
+                f"waiting_data={waiting_data!r})"
+            )
+
+    # -- Opening and closing ------------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        """True while the port is open."""
+        return self._is_open
+
+    def open(self) -> None:
+        """Open the port.
+
+        Raises:
+            OSError: The port is already open, or ``port`` is None.
+        """
+        with self._lock:
+            if self._is_open:
+                raise OSError(f"Dummy_serial: the port {self.port!r} is already open")
+            if self.port is None:
+                raise OSError("Dummy_serial: cannot open a port without a name")
+            _print_verbose(f"Opening port {self.port!r}")
+            self._is_open = True
+
+    def close(self) -> None:
+        """Close the port, discarding all incoming bytes (arrived or scheduled).
+
+        Raises:
+            OSError: The port is already closed.
+        """
+        with self._lock:
+            if not self._is_open:
+                raise OSError(f"Dummy_serial: the port {self.port!r} is already closed")
+            _print_verbose(f"Closing port {self.port!r}")
+            self._is_open = False
+            self._schedule.clear()
+
+    # -- Writing ------------------------------------------------------------
+
+    def write(self, data: bytes) -> int:
+        """Write a request, record it and schedule its answer.
+
+        The answer comes from ``responder`` if set, else from
+        :func:`recorded_responder`; its chunks are scheduled relative to
+        ``_now()`` at the moment of writing. Writing takes no time.
+
+        Args:
+            data: The request.
+
+        Returns:
+            The number of bytes written, ``len(data)``.
+
+        Raises:
+            TypeError: ``data`` is not ``bytes``, or the responder gave data
+                that is not ``bytes``.
+            OSError: The port is closed.
+            ValueError: The responder gave a negative delay.
+        """
+        if not isinstance(data, bytes):
+            raise TypeError(
+                f"Dummy_serial: the data to write must be bytes, "
+                f"not {type(data).__name__}: {data!r}"
+            )
+        with self._lock:
+            self._check_open("write to")
+            write_time = _now()
+            self.requests.append(data)
+            _print_verbose(f"Writing {_describe(data)}")
+            responder = self.responder
+            if responder is None:
+                responder = recorded_responder
+            self._schedule_answer(write_time, responder(data))
+            return len(data)
+
+    def flush(self) -> None:
+        """Wait until all written data is sent: nothing to do, writing is instant.
+
+        Raises:
+            OSError: The port is closed.
+        """
+        with self._lock:
+            self._check_open("flush")
+
+    def reset_output_buffer(self) -> None:
+        """Discard data not yet sent: nothing to do, writing is instant.
+
+        Raises:
+            OSError: The port is closed.
+        """
+        with self._lock:
+            self._check_open("reset the output buffer of")
+
+    # -- Reading ------------------------------------------------------------
+
+    def read(self, size: int = 1) -> bytes:
+        """Read up to ``size`` bytes, waiting for them as the timeout allows.
+
+        Let *now* be ``_now()`` at the call. Exactly:
+
+        - ``size`` bytes have arrived by *now*: return them at once, without
+          sleeping. Bytes beyond ``size`` stay for later reads.
+        - ``timeout`` is a number and the ``size``-th byte is scheduled to
+          arrive by *now* + ``timeout`` (inclusive): ``_sleep`` until exactly
+          the moment it arrives, and return ``size`` bytes.
+        - ``timeout`` is a number otherwise: ``_sleep(timeout)`` and return
+          whatever has arrived by *now* + ``timeout`` (possibly ``b""``).
+          With ``timeout=0`` there is no sleep.
+        - ``timeout`` is None: if the schedule will ever deliver ``size``
+          bytes, ``_sleep`` until the moment it does and return them; if it
+          never will, return what has arrived by *now* at once (never hang).
+
+        Bytes scheduled after the moment the read returns stay scheduled and
+        are delivered by later reads (a late reply). ``size=0`` returns
+        ``b""`` at once.
+
+        Args:
+            size: The number of bytes wanted (0 or more).
+
+        Returns:
+            At most ``size`` bytes, oldest first.
+
+        Raises:
+            OSError: The port is closed.
+            ValueError: ``size`` is negative.
+        """
+        if size < 0:
+            raise ValueError(
+                f"Dummy_serial: the size to read must be 0 or more, not {size!r}"
+            )
+        with self._lock:
+            self._check_open("read from")
+            start_time = _now()
+            until = self._read_deadline(size, start_time)
+            if until > start_time:
+                _sleep(until - start_time)
+            data = self._take(size, until)
+            _print_verbose(
+                f"Read {_describe(data)}, {size} requested, "
+                f"timeout={self.timeout!r}, waited {until - start_time:.6f} s"
+            )
+            return data
+
+    @property
+    def in_waiting(self) -> int:
+        """The number of bytes that have arrived by now and are not yet read.
+
+        Raises:
+            OSError: The port is closed.
+        """
+        with self._lock:
+            self._check_open("count the waiting bytes of")
+            return len(self._arrived(_now()))
+
+    def reset_input_buffer(self) -> None:
+        """Discard the bytes that have arrived by now.
+
+        Bytes still scheduled to arrive later are kept.
+
+        Raises:
+            OSError: The port is closed.
+        """
+        with self._lock:
+            self._check_open("reset the input buffer of")
+            now = _now()
+            self._schedule = [chunk for chunk in self._schedule if chunk[0] > now]
+
+    # -- Internals (called with the lock held) ------------------------------
+
+    def _check_open(self, action: str) -> None:
+        """Raise OSError naming ``action`` if the port is closed."""
+        if not self._is_open:
+            raise OSError(
+                f"Dummy_serial: cannot {action} the port {self.port!r}: it is closed"
+            )
+
+    def _schedule_answer(self, write_time: float, chunks: Iterable[Chunk]) -> None:
+        """Add answer chunks, each ``delay`` seconds after ``write_time``.
+
+        All chunks are checked before any is scheduled; empty ones are skipped.
+        """
+        answer = list(chunks)
+        for delay, data in answer:
+            _check_chunk(delay, data)
+        answer = [(delay, data) for delay, data in answer if data]
+        if not answer:
+            _print_verbose("No answer scheduled")
+        for delay, data in answer:
+            _print_verbose(f"Answer scheduled in {delay:.6f} s: {_describe(data)}")
+            self._schedule.append((write_time + delay, data))
+        self._schedule.sort(key=lambda chunk: chunk[0])  # stable: ties keep order
+
+    def _arrival_of(self, size: int) -> float | None:
+        """Return when ``size`` unread bytes will have arrived, or None if never."""
+        total = 0
+        for arrival_time, data in self._schedule:
+            total += len(data)
+            if total >= size:
+                return arrival_time
+        return None
+
+    def _read_deadline(self, size: int, start_time: float) -> float:
+        """Return the moment a read starting at ``start_time`` returns (see read)."""
+        if size == 0:
+            return start_time
+        ready_time = self._arrival_of(size)
+        if ready_time is not None and ready_time <= start_time:
+            return start_time
+        if self.timeout is None:
+            return start_time if ready_time is None else ready_time
+        if ready_time is not None and ready_time <= start_time + self.timeout:
+            return ready_time
+        return start_time + self.timeout
+
+    def _arrived(self, until: float) -> bytes:
+        """Return the unread bytes that have arrived by ``until``, keeping them."""
+        return b"".join(data for arrival, data in self._schedule if arrival <= until)
+
+    def _take(self, size: int, until: float) -> bytes:
+        """Remove and return up to ``size`` bytes that have arrived by ``until``."""
+        taken = bytearray()
+        while self._schedule and len(taken) < size and self._schedule[0][0] <= until:
+            arrival_time, data = self._schedule.pop(0)
+            room = size - len(taken)
+            taken += data[:room]
+            if len(data) > room:
+                self._schedule.insert(0, (arrival_time, data[room:]))
+        return bytes(taken)

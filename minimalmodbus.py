@@ -1,0 +1,1662 @@
+"""MinimalModbus: a Modbus RTU and Modbus ASCII master for serial lines.
+
+Talk to instruments (temperature controllers, meters, drives, PLCs) from a
+computer with a serial port or a USB-to-RS-485 adapter::
+
+    import minimalmodbus
+    instrument = minimalmodbus.Instrument("/dev/ttyUSB0", 10)
+    temperature = instrument.read_register(4097, 1)
+
+Function codes 1, 2, 3, 4, 5, 6, 15 and 16 through the value methods
+(``read_register``, ``write_float`` ...), and any other code through
+``_perform_command``. The call chain:
+
+    read_register() etc.   check their own arguments, then hand off
+    _generic_command()     turns a value into a request payload and back
+    _perform_command()     frames the payload, retries, checks the response
+    _communicate()         owns the port: silence, write, echo, read a frame
+
+Everything except ``_communicate`` is a pure function of bytes and values.
+"""
+
+from __future__ import annotations
+
+__author__ = "MinimalModbus maintainers"
+__license__ = "Apache License, Version 2.0"
+__url__ = "https://github.com/pyhys/minimalmodbus"
+__version__ = "3.0.0.dev1"
+
+import binascii
+import enum
+import logging
+import math
+import struct
+import threading
+import time
+import weakref
+from collections.abc import Sequence
+from typing import Any, NamedTuple, Protocol
+
+import serial
+from typing_extensions import Self
+
+# ---------------------------------------------------------------------------
+# Public constants
+# ---------------------------------------------------------------------------
+
+MODE_RTU = "rtu"
+"""Modbus RTU: binary frames delimited by silence, CRC-16 checksum."""
+
+MODE_ASCII = "ascii"
+"""Modbus ASCII: hex characters between ``:`` and CR LF, LRC checksum."""
+
+BYTEORDER_BIG = 0
+"""Registers AB CD for the 32-bit value 0xABCD (most significant first)."""
+
+BYTEORDER_LITTLE = 1
+"""Registers DC BA for the 32-bit value 0xABCD."""
+
+BYTEORDER_BIG_SWAP = 2
+"""Registers BA DC for the 32-bit value 0xABCD (bytes swapped in each register)."""
+
+BYTEORDER_LITTLE_SWAP = 3
+"""Registers CD AB for the 32-bit value 0xABCD (registers in reverse order)."""
+
+# ---------------------------------------------------------------------------
+# Protocol constants
+# ---------------------------------------------------------------------------
+
+# Serial Line §2.2: 0 is broadcast, 1..247 are slaves.
+_BROADCAST_ADDRESS = 0
+_MAX_SLAVE_ADDRESS = 247
+
+# Application Protocol §4.4: 16-bit addresses and register values.
+_MAX_REGISTER_ADDRESS = 0xFFFF
+_MAX_REGISTER_VALUE = 0xFFFF
+
+# Application Protocol §6.1-6.4, 6.11, 6.12: quantities per request.
+_MAX_BITS_READ = 2000
+_MAX_BITS_WRITE = 1968
+_MAX_REGISTERS_READ = 125
+_MAX_REGISTERS_WRITE = 123
+
+# Application Protocol §6.5: the two legal values of a single coil.
+_COIL_ON = b"\xff\x00"
+_COIL_OFF = b"\x00\x00"
+
+# Application Protocol §7: an exception response sets bit 7 of the code.
+_EXCEPTION_BIT = 0x80
+
+# Serial Line §2.5.1.1: 3.5 character times of silence between frames,
+# fixed at 1.75 ms above 19200 baud.
+_SILENT_CHARACTERS = 3.5
+_FIXED_SILENCE_ABOVE_19200_BAUD = 0.00175
+
+# Serial Line §2.5.1 and §2.5.2: the largest frames.
+_MAX_RTU_FRAME_BYTES = 256
+_MAX_ASCII_FRAME_BYTES = 513
+
+# Serial Line §2.5.2.1: ASCII frame start and end.
+_ASCII_START = b":"
+_ASCII_END = b"\r\n"
+
+# The port settings of an Instrument given a port name (as in 2.x).
+_PORT_SETTINGS: dict[str, Any] = {
+    "baudrate": 19200,
+    "bytesize": 8,
+    "parity": "N",
+    "stopbits": 1,
+    "timeout": 0.05,
+    "write_timeout": 2.0,
+}
+
+_MAX_DECIMALS = 10
+_DEBUG_PREFIX = "MinimalModbus debug mode. "
+
+_LOGGER = logging.getLogger("minimalmodbus")
+
+# ---------------------------------------------------------------------------
+# Exceptions
+# ---------------------------------------------------------------------------
+
+
+class ModbusException(IOError):
+    """Base class for all Modbus communication errors."""
+
+
+class SlaveReportedException(ModbusException):
+    """The slave answered with an exception response.
+
+    Attributes:
+        exception_code: the exception code the slave sent (1..255), or None.
+        function_code: the function code of the request, or None.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        exception_code: int | None = None,
+        function_code: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.exception_code = exception_code
+        self.function_code = function_code
+
+
+class SlaveDeviceBusyError(SlaveReportedException):
+    """The slave is busy (exception code 6); try again later."""
+
+
+class NegativeAcknowledgeError(SlaveReportedException):
+    """The slave cannot perform the request (exception code 7)."""
+
+
+class IllegalRequestError(SlaveReportedException):
+    """Illegal function, data address or data value (codes 1, 2, 3)."""
+
+
+class MasterReportedException(ModbusException):
+    """This side found the problem.
+
+    Attributes:
+        request: the frame written (bytes, possibly empty).
+        response: the bytes read (possibly empty).
+    """
+
+    def __init__(self, message: str, request: bytes = b"", response: bytes = b"") -> None:
+        super().__init__(message)
+        self.request = request
+        self.response = response
+
+
+class NoResponseError(MasterReportedException):
+    """Nothing came back before the timeout."""
+
+
+class LocalEchoError(MasterReportedException):
+    """The local echo of the request (``handle_local_echo``) was wrong."""
+
+
+class InvalidResponseError(MasterReportedException):
+    """Something came back, but it is not a valid answer to the request."""
+
+
+# ---------------------------------------------------------------------------
+# Tables
+# ---------------------------------------------------------------------------
+
+# Application Protocol §7: exception codes, their meaning and their class.
+_EXCEPTION_CODES: dict[int, tuple[str, type[SlaveReportedException]]] = {
+    1: ("Illegal function", IllegalRequestError),
+    2: ("Illegal data address", IllegalRequestError),
+    3: ("Illegal data value", IllegalRequestError),
+    4: ("Slave device failure", SlaveReportedException),
+    5: ("Acknowledge", SlaveReportedException),
+    6: ("Slave device busy", SlaveDeviceBusyError),
+    7: ("Negative acknowledge", NegativeAcknowledgeError),
+    8: ("Memory parity error", SlaveReportedException),
+    10: ("Gateway path unavailable", SlaveReportedException),
+    11: ("Gateway target device failed to respond", SlaveReportedException),
+}
+
+
+class _FunctionCode(NamedTuple):
+    """What the module knows about one function code (Application Protocol §6).
+
+    Response layout: either ``data_length`` fixed data bytes after the
+    function code, or a byte count of ``count_size`` bytes that tells how many
+    follow. Neither: the length is unknown and the line's silence ends it.
+    """
+
+    name: str
+    writes: bool  # changes the slave: retried only with retry_writes
+    broadcast: bool  # may be sent to slave address 0
+    data_length: int | None = None  # fixed response data bytes
+    count_size: int = 0  # bytes of the byte count that starts the data
+    echo: int = 0  # leading request payload bytes the response repeats
+    bits_per_item: int = 0  # byte count = ceil(requested quantity * this / 8)
+
+
+_FUNCTION_CODES: dict[int, _FunctionCode] = {
+    1: _FunctionCode("Read Coils", False, False, count_size=1, bits_per_item=1),
+    2: _FunctionCode("Read Discrete Inputs", False, False, count_size=1, bits_per_item=1),
+    3: _FunctionCode("Read Holding Registers", False, False, count_size=1, bits_per_item=16),
+    4: _FunctionCode("Read Input Registers", False, False, count_size=1, bits_per_item=16),
+    5: _FunctionCode("Write Single Coil", True, True, data_length=4, echo=4),
+    6: _FunctionCode("Write Single Register", True, True, data_length=4, echo=4),
+    7: _FunctionCode("Read Exception Status", False, False, data_length=1),
+    8: _FunctionCode("Diagnostics", True, False, data_length=4, echo=2),
+    11: _FunctionCode("Get Comm Event Counter", False, False, data_length=4),
+    12: _FunctionCode("Get Comm Event Log", False, False, count_size=1),
+    15: _FunctionCode("Write Multiple Coils", True, True, data_length=4, echo=4),
+    16: _FunctionCode("Write Multiple Registers", True, True, data_length=4, echo=4),
+    17: _FunctionCode("Report Slave ID", False, False, count_size=1),
+    20: _FunctionCode("Read File Record", False, False, count_size=1),
+    21: _FunctionCode("Write File Record", True, True, count_size=1, echo=_MAX_RTU_FRAME_BYTES),
+    22: _FunctionCode("Mask Write Register", True, True, data_length=6, echo=6),
+    23: _FunctionCode("Read/Write Multiple Registers", True, False, count_size=1, bits_per_item=16),
+    24: _FunctionCode("Read FIFO Queue", False, False, count_size=2),
+    43: _FunctionCode("Encapsulated Interface Transport", False, False),
+}
+
+# Allowed function codes of the value methods (API part A).
+_READ_BIT_CODES = (1, 2)
+_WRITE_BIT_CODES = (5, 15)
+_READ_REGISTER_CODES = (3, 4)
+_WRITE_REGISTER_CODES = (6, 16)
+
+# Per byte order: (reverse the register order, swap the bytes in each register),
+# applied to the big-endian bytes of a value. Each step is its own inverse.
+_BYTEORDERS: dict[int, tuple[bool, bool]] = {
+    BYTEORDER_BIG: (False, False),
+    BYTEORDER_LITTLE: (True, True),
+    BYTEORDER_BIG_SWAP: (False, True),
+    BYTEORDER_LITTLE_SWAP: (True, False),
+}
+
+# struct formats per (number of registers, signed) for integers, and per
+# number of registers for floats (IEEE 754 single and double).
+_LONG_FORMATS = {(2, False): ">I", (2, True): ">i", (4, False): ">Q", (4, True): ">q"}
+_FLOAT_FORMATS = {2: ">f", 4: ">d"}
+_LARGEST_FLOAT32 = 3.4028234663852886e38
+
+
+class _Payloadformat(enum.Enum):
+    """How ``_generic_command`` turns values into register or bit bytes (2.x)."""
+
+    BIT = "bit"
+    BITS = "bits"
+    FLOAT = "float"
+    LONG = "long"
+    REGISTER = "register"
+    REGISTERS = "registers"
+    STRING = "string"
+
+
+# ---------------------------------------------------------------------------
+# Ports, their registry and the clock
+# ---------------------------------------------------------------------------
+
+
+class SerialPort(Protocol):
+    """What this module uses of a serial port (pyserial's ``Serial`` meets it)."""
+
+    port: str | None
+    baudrate: int
+    timeout: float | None
+
+    @property
+    def is_open(self) -> bool: ...
+
+    @property
+    def in_waiting(self) -> int: ...
+
+    def open(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def read(self, size: int = 1) -> bytes: ...
+
+    def write(self, data: bytes, /) -> int | None: ...
+
+    def reset_input_buffer(self) -> None: ...
+
+    def reset_output_buffer(self) -> None: ...
+
+
+class _PortState:
+    """The lock of one port and what happened last on its line."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.last_activity = -math.inf  # when the line last carried a frame
+        self.fault_time = -math.inf  # when the latest transaction failed
+        self.fault_slaveaddress: int | None = None  # to whom, None if no fault
+
+
+_REGISTRY_LOCK = threading.Lock()
+_PORTS_BY_NAME: dict[str, SerialPort] = {}  # instruments share ports by name
+_PORT_STATES: weakref.WeakKeyDictionary[Any, _PortState] = weakref.WeakKeyDictionary()
+
+
+def _port_state(port: SerialPort) -> _PortState:
+    """The state of a port object, shared by all instruments using it."""
+    state = _PORT_STATES.get(port)
+    if state is None:
+        with _REGISTRY_LOCK:
+            state = _PORT_STATES.setdefault(port, _PortState())
+    return state
+
+
+def _shared_port(name: str) -> SerialPort:
+    """The port with this name, created or reopened as needed."""
+    with _REGISTRY_LOCK:
+        port = _PORTS_BY_NAME.get(name)
+        try:
+            if port is None:
+                port = _PORTS_BY_NAME[name] = _create_port(name)
+            elif not port.is_open:
+                port.open()
+        except (serial.SerialException, OSError, ValueError) as error:
+            raise MasterReportedException(f"Could not open port {name!r}: {error}") from error
+        return port
+
+
+def _create_port(name: str) -> SerialPort:
+    """Open a new port: ``serial.Serial`` looked up now (tests replace it), or a URL."""
+    if "://" in name:
+        return serial.serial_for_url(name, **_PORT_SETTINGS)
+    return serial.Serial(port=name, **_PORT_SETTINGS)
+
+
+def _port_from_argument(port: str | SerialPort) -> SerialPort:
+    """The port object for the ``port`` argument of an Instrument."""
+    if isinstance(port, str):
+        return _shared_port(port)
+    if all(hasattr(port, name) for name in ("open", "close", "read", "write", "is_open")):
+        return port
+    raise MasterReportedException(
+        f"port must be a port name (str) or a serial port object, not {port!r}"
+    )
+
+
+def _silent_period(port: SerialPort) -> float:
+    """Serial Line §2.5.1.1: 3.5 character times, fixed at 1.75 ms above 19200 baud."""
+    if port.baudrate > 19200:
+        return _FIXED_SILENCE_ABOVE_19200_BAUD
+    bytesize = getattr(port, "bytesize", 8)
+    parity_bits = 0 if getattr(port, "parity", "N") == "N" else 1
+    stopbits = getattr(port, "stopbits", 1)
+    bits_per_character = 1 + bytesize + parity_bits + stopbits
+    return _SILENT_CHARACTERS * bits_per_character / port.baudrate
+
+
+def _now() -> float:
+    """Seconds on a monotonic clock (tests replace this)."""
+    return time.monotonic()
+
+
+def _sleep(seconds: float) -> None:
+    """Wait without using the CPU (tests replace this)."""
+    if seconds > 0:
+        time.sleep(seconds)
+
+
+# ---------------------------------------------------------------------------
+# Instrument
+# ---------------------------------------------------------------------------
+
+
+class Instrument:
+    """A slave on a serial line, seen from the master.
+
+    Args:
+        port: a port name (``"/dev/ttyUSB0"``, ``"COM4"``, or a URL such as
+            ``"socket://192.0.2.7:502"`` or ``"rfc2217://..."``), or a serial
+            port object made by the caller (used as it is). A name opens the
+            port at 19200 baud, 8N1, timeout 0.05 s; instruments given the
+            same name share one port object.
+        slaveaddress: 1..247, or 0 for broadcast (writes only).
+        mode: ``MODE_RTU`` or ``MODE_ASCII``.
+        close_port_after_each_call: close the port after every call.
+        debug: print every step with the prefix ``MinimalModbus debug mode.``.
+
+    Raises:
+        MasterReportedException: the port cannot be opened, or ``port`` is
+            neither a name nor a port object.
+        TypeError, ValueError: a bad ``slaveaddress`` or ``mode``.
+    """
+
+    def __init__(
+        self,
+        port: str | SerialPort,
+        slaveaddress: int,
+        mode: str = MODE_RTU,
+        close_port_after_each_call: bool = False,
+        debug: bool = False,
+    ) -> None:
+        self.address = slaveaddress
+        """Slave address 0..247 (0: broadcast, writes only)."""
+        self.mode = mode
+        """``MODE_RTU`` or ``MODE_ASCII``."""
+        self.debug = debug
+        """Print every frame, timing and decision."""
+        self.precalculate_read_size = True
+        """Follow the frame as it arrives; False: read until the timeout (2.x)."""
+        self.clear_buffers_before_each_transaction = True
+        """Discard bytes waiting in the port's buffers before each request."""
+        self.close_port_after_each_call = close_port_after_each_call
+        """Close the port after every call, also when the call raised."""
+        self.handle_local_echo = False
+        """Read back and check the echo of each request (some RS-485 adapters)."""
+        self.retries = 0
+        """Extra attempts after NoResponseError or InvalidResponseError."""
+        self.retry_writes = False
+        """Also retry function codes that change the slave (may repeat a write)."""
+        self.inter_frame_delay: float | None = None
+        """Silence before each request in seconds; None: 3.5 characters (spec)."""
+        self.broadcast_delay = 0.2
+        """Seconds to wait after a broadcast, so every slave is done."""
+        self._roundtrip_time: float | None = None
+        self.serial: SerialPort = _port_from_argument(port)
+        """The port object; set ``instrument.serial.baudrate`` etc. directly."""
+        self._print_debug(f"Using port {self.serial.port!r}")
+        if close_port_after_each_call and self.serial.is_open:
+            self.serial.close()
+
+    # -- settings, validated when set -------------------------------------
+
+    @property
+    def address(self) -> int:
+        """Slave address 0..247 (0: broadcast, writes only)."""
+        return self._slaveaddress
+
+    @address.setter
+    def address(self, slaveaddress: int) -> None:
+        _check_int(slaveaddress, "slaveaddress", _BROADCAST_ADDRESS, _MAX_SLAVE_ADDRESS)
+        self._slaveaddress = slaveaddress
+
+    @property
+    def mode(self) -> str:
+        """``MODE_RTU`` or ``MODE_ASCII``."""
+        return self._mode
+
+    @mode.setter
+    def mode(self, mode: str) -> None:
+        _check_choice(mode, "mode", (MODE_RTU, MODE_ASCII))
+        self._mode = mode
+
+    @property
+    def retries(self) -> int:
+        """Extra attempts after NoResponseError or InvalidResponseError (0..100)."""
+        return self._retries
+
+    @retries.setter
+    def retries(self, retries: int) -> None:
+        _check_int(retries, "retries", 0, 100)
+        self._retries = retries
+
+    @property
+    def inter_frame_delay(self) -> float | None:
+        """Silence before each request in seconds, or None for the spec's value."""
+        return self._inter_frame_delay
+
+    @inter_frame_delay.setter
+    def inter_frame_delay(self, seconds: float | None) -> None:
+        if seconds is not None:
+            _check_seconds(seconds, "inter_frame_delay")
+        self._inter_frame_delay = seconds
+
+    @property
+    def broadcast_delay(self) -> float:
+        """Seconds to wait after a broadcast (default 0.2)."""
+        return self._broadcast_delay
+
+    @broadcast_delay.setter
+    def broadcast_delay(self, seconds: float) -> None:
+        _check_seconds(seconds, "broadcast_delay")
+        self._broadcast_delay = seconds
+
+    @property
+    def roundtrip_time(self) -> float | None:
+        """Seconds from the end of writing to the end of reading, latest call."""
+        return self._roundtrip_time
+
+    def __repr__(self) -> str:
+        """Give the settings and the port."""
+        return (
+            f"{self.__module__}.{self.__class__.__name__}<id={hex(id(self))}, "
+            f"address={self.address}, mode={self.mode}, "
+            f"close_port_after_each_call={self.close_port_after_each_call}, "
+            f"precalculate_read_size={self.precalculate_read_size}, "
+            f"clear_buffers_before_each_transaction={self.clear_buffers_before_each_transaction}, "
+            f"handle_local_echo={self.handle_local_echo}, "
+            f"debug={self.debug}, serial={self.serial!r}>"
+        )
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the port (shared ports reopen on their next use)."""
+        with _port_state(self.serial).lock:
+            if self.serial.is_open:
+                self.serial.close()
+
+    def __enter__(self) -> Self:
+        """Use as ``with Instrument(...) as instrument:``; the port closes at the end."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Close the port."""
+        self.close()
+
+    # -- bits ---------------------------------------------------------------
+
+    def read_bit(self, registeraddress: int, functioncode: int = 2) -> int:
+        """Read one bit: a discrete input (function code 2) or a coil (1).
+
+        Args:
+            registeraddress: 0..65535.
+            functioncode: 2 (default) or 1.
+
+        Returns:
+            0 or 1.
+        """
+        _check_registeraddress(registeraddress)
+        _check_choice(functioncode, "functioncode", _READ_BIT_CODES)
+        return int(self._generic_command(
+            functioncode, registeraddress, number_of_bits=1, payloadformat=_Payloadformat.BIT
+        ))
+
+    def write_bit(self, registeraddress: int, value: int, functioncode: int = 5) -> None:
+        """Write one coil with function code 5 (default) or 15.
+
+        Args:
+            registeraddress: 0..65535.
+            value: 0 or 1 (False or True).
+            functioncode: 5 or 15.
+        """
+        _check_registeraddress(registeraddress)
+        _check_int(value, "value", 0, 1)
+        _check_choice(functioncode, "functioncode", _WRITE_BIT_CODES)
+        self._generic_command(
+            functioncode, registeraddress, value, number_of_bits=1, payloadformat=_Payloadformat.BIT
+        )
+
+    def read_bits(self, registeraddress: int, number_of_bits: int, functioncode: int = 2) -> list[int]:
+        """Read 1..2000 discrete inputs (function code 2) or coils (1).
+
+        Returns:
+            A list of 0/1, the bit at ``registeraddress`` first.
+        """
+        _check_int(number_of_bits, "number_of_bits", 1, _MAX_BITS_READ)
+        _check_registeraddress(registeraddress, number_of_bits)
+        _check_choice(functioncode, "functioncode", _READ_BIT_CODES)
+        bits: list[int] = self._generic_command(
+            functioncode, registeraddress, number_of_bits=number_of_bits,
+            payloadformat=_Payloadformat.BITS,
+        )
+        return bits
+
+    def write_bits(self, registeraddress: int, values: Sequence[int]) -> None:
+        """Write 1..1968 coils with function code 15.
+
+        Args:
+            registeraddress: 0..65535, the first coil.
+            values: a list of 0/1 (or False/True).
+        """
+        _check_list(values, "values", 1, _MAX_BITS_WRITE)
+        for value in values:
+            _check_int(value, "each of values", 0, 1)
+        _check_registeraddress(registeraddress, len(values))
+        self._generic_command(
+            15, registeraddress, values, number_of_bits=len(values), payloadformat=_Payloadformat.BITS
+        )
+
+    # -- 16-bit registers ---------------------------------------------------
+
+    def read_register(
+        self,
+        registeraddress: int,
+        number_of_decimals: int = 0,
+        functioncode: int = 3,
+        signed: bool = False,
+    ) -> int | float:
+        """Read one 16-bit register (holding: function code 3, input: 4).
+
+        Args:
+            registeraddress: 0..65535.
+            number_of_decimals: 0..10; the register value is divided by
+                10**number_of_decimals (2000 with 1 decimal gives 200.0).
+            functioncode: 3 or 4.
+            signed: read two's complement (-32768..32767) instead of 0..65535.
+
+        Returns:
+            An int, or a float when ``number_of_decimals`` > 0.
+        """
+        _check_registeraddress(registeraddress)
+        _check_int(number_of_decimals, "number_of_decimals", 0, _MAX_DECIMALS)
+        _check_choice(functioncode, "functioncode", _READ_REGISTER_CODES)
+        _check_bool(signed, "signed")
+        value: int | float = self._generic_command(
+            functioncode, registeraddress, number_of_decimals=number_of_decimals,
+            number_of_registers=1, signed=signed, payloadformat=_Payloadformat.REGISTER,
+        )
+        return value
+
+    def write_register(
+        self,
+        registeraddress: int,
+        value: float,
+        number_of_decimals: int = 0,
+        functioncode: int = 16,
+        signed: bool = False,
+    ) -> None:
+        """Write one 16-bit register with function code 16 (default) or 6.
+
+        Args:
+            registeraddress: 0..65535.
+            value: the value; it is multiplied by 10**number_of_decimals and
+                rounded, and the result must be 0..65535 (-32768..32767 when
+                ``signed``).
+            number_of_decimals: 0..10.
+            functioncode: 16 or 6.
+            signed: write two's complement.
+        """
+        _check_registeraddress(registeraddress)
+        _check_int(number_of_decimals, "number_of_decimals", 0, _MAX_DECIMALS)
+        _check_choice(functioncode, "functioncode", _WRITE_REGISTER_CODES)
+        _check_bool(signed, "signed")
+        _check_register_value(value, number_of_decimals, signed)
+        self._generic_command(
+            functioncode, registeraddress, value, number_of_decimals=number_of_decimals,
+            number_of_registers=1, signed=signed, payloadformat=_Payloadformat.REGISTER,
+        )
+
+    def read_registers(
+        self, registeraddress: int, number_of_registers: int, functioncode: int = 3
+    ) -> list[int]:
+        """Read 1..125 consecutive 16-bit registers (function code 3 or 4).
+
+        Returns:
+            A list of unsigned values 0..65535.
+        """
+        _check_int(number_of_registers, "number_of_registers", 1, _MAX_REGISTERS_READ)
+        _check_registeraddress(registeraddress, number_of_registers)
+        _check_choice(functioncode, "functioncode", _READ_REGISTER_CODES)
+        registers: list[int] = self._generic_command(
+            functioncode, registeraddress, number_of_registers=number_of_registers,
+            payloadformat=_Payloadformat.REGISTERS,
+        )
+        return registers
+
+    def write_registers(self, registeraddress: int, values: Sequence[int]) -> None:
+        """Write 1..123 consecutive registers with function code 16.
+
+        Args:
+            registeraddress: 0..65535, the first register.
+            values: a list of register values 0..65535.
+        """
+        _check_list(values, "values", 1, _MAX_REGISTERS_WRITE)
+        for value in values:
+            _check_int(value, "each of values", 0, _MAX_REGISTER_VALUE)
+        _check_registeraddress(registeraddress, len(values))
+        self._generic_command(
+            16, registeraddress, values, number_of_registers=len(values),
+            payloadformat=_Payloadformat.REGISTERS,
+        )
+
+    # -- values spanning several registers ----------------------------------
+
+    def read_long(
+        self,
+        registeraddress: int,
+        functioncode: int = 3,
+        signed: bool = False,
+        byteorder: int = BYTEORDER_BIG,
+        number_of_registers: int = 2,
+    ) -> int:
+        """Read an integer from 2 registers (32 bit) or 4 registers (64 bit).
+
+        Args:
+            registeraddress: 0..65535, the first register.
+            functioncode: 3 or 4.
+            signed: two's complement.
+            byteorder: one of the ``BYTEORDER_*`` constants:
+
+                ===================== ======================== ==============
+                byteorder             registers for 0xABCD     4 registers
+                ===================== ======================== ==============
+                BYTEORDER_BIG         AB CD                    AB CD EF GH
+                BYTEORDER_LITTLE      DC BA                    HG FE DC BA
+                BYTEORDER_BIG_SWAP    BA DC                    BA DC FE HG
+                BYTEORDER_LITTLE_SWAP CD AB                    GH EF CD AB
+                ===================== ======================== ==============
+
+            number_of_registers: 2 or 4.
+
+        Returns:
+            0..2**32-1 (unsigned, 2 registers), -2**31..2**31-1 (signed), and
+            the 64-bit ranges for 4 registers.
+        """
+        _check_registeraddress(registeraddress, number_of_registers)
+        _check_choice(functioncode, "functioncode", _READ_REGISTER_CODES)
+        _check_long_format(signed, byteorder, number_of_registers)
+        value: int = self._generic_command(
+            functioncode, registeraddress, number_of_registers=number_of_registers,
+            signed=signed, byteorder=byteorder, payloadformat=_Payloadformat.LONG,
+        )
+        return value
+
+    def write_long(
+        self,
+        registeraddress: int,
+        value: int,
+        signed: bool = False,
+        byteorder: int = BYTEORDER_BIG,
+        number_of_registers: int = 2,
+    ) -> None:
+        """Write an integer to 2 or 4 registers with function code 16.
+
+        Arguments as for :meth:`read_long`; ``value`` must fit the register
+        count and signedness (e.g. 0..4294967295 unsigned in 2 registers).
+        """
+        _check_registeraddress(registeraddress, number_of_registers)
+        _check_long_format(signed, byteorder, number_of_registers)
+        _check_long_value(value, signed, number_of_registers)
+        self._generic_command(
+            16, registeraddress, value, number_of_registers=number_of_registers,
+            signed=signed, byteorder=byteorder, payloadformat=_Payloadformat.LONG,
+        )
+
+    def read_float(
+        self,
+        registeraddress: int,
+        functioncode: int = 3,
+        number_of_registers: int = 2,
+        byteorder: int = BYTEORDER_BIG,
+    ) -> float:
+        """Read an IEEE 754 float: single (2 registers) or double (4).
+
+        Args:
+            registeraddress: 0..65535, the first register.
+            functioncode: 3 or 4.
+            number_of_registers: 2 or 4.
+            byteorder: a ``BYTEORDER_*`` constant (see :meth:`read_long`).
+        """
+        _check_registeraddress(registeraddress, number_of_registers)
+        _check_choice(functioncode, "functioncode", _READ_REGISTER_CODES)
+        _check_float_format(number_of_registers, byteorder)
+        value: float = self._generic_command(
+            functioncode, registeraddress, number_of_registers=number_of_registers,
+            byteorder=byteorder, payloadformat=_Payloadformat.FLOAT,
+        )
+        return value
+
+    def write_float(
+        self,
+        registeraddress: int,
+        value: float,
+        number_of_registers: int = 2,
+        byteorder: int = BYTEORDER_BIG,
+    ) -> None:
+        """Write an IEEE 754 float to 2 or 4 registers with function code 16.
+
+        A finite ``value`` must be within +-3.4e38 for 2 registers.
+        """
+        _check_registeraddress(registeraddress, number_of_registers)
+        _check_float_format(number_of_registers, byteorder)
+        _check_float_value(value, number_of_registers)
+        self._generic_command(
+            16, registeraddress, value, number_of_registers=number_of_registers,
+            byteorder=byteorder, payloadformat=_Payloadformat.FLOAT,
+        )
+
+    def read_string(
+        self, registeraddress: int, number_of_registers: int = 16, functioncode: int = 3
+    ) -> str:
+        """Read a string stored 2 characters per register (first in the high byte).
+
+        Args:
+            registeraddress: 0..65535, the first register.
+            number_of_registers: 1..125.
+            functioncode: 3 or 4.
+
+        Returns:
+            ``2 * number_of_registers`` characters (Latin-1), nothing stripped.
+        """
+        _check_int(number_of_registers, "number_of_registers", 1, _MAX_REGISTERS_READ)
+        _check_registeraddress(registeraddress, number_of_registers)
+        _check_choice(functioncode, "functioncode", _READ_REGISTER_CODES)
+        text: str = self._generic_command(
+            functioncode, registeraddress, number_of_registers=number_of_registers,
+            payloadformat=_Payloadformat.STRING,
+        )
+        return text
+
+    def write_string(
+        self, registeraddress: int, textstring: str, number_of_registers: int = 16
+    ) -> None:
+        """Write an ASCII string, padded with spaces to fill the registers.
+
+        Args:
+            registeraddress: 0..65535, the first register.
+            textstring: at most ``2 * number_of_registers`` ASCII characters.
+            number_of_registers: 1..123.
+        """
+        _check_int(number_of_registers, "number_of_registers", 1, _MAX_REGISTERS_WRITE)
+        _check_registeraddress(registeraddress, number_of_registers)
+        _check_string(textstring, number_of_registers)
+        self._generic_command(
+            16, registeraddress, textstring, number_of_registers=number_of_registers,
+            payloadformat=_Payloadformat.STRING,
+        )
+
+    # -- transaction engine -------------------------------------------------
+
+    def _generic_command(
+        self,
+        functioncode: int,
+        registeraddress: int,
+        value: Any = None,
+        number_of_decimals: int = 0,
+        number_of_registers: int = 0,
+        number_of_bits: int = 0,
+        signed: bool = False,
+        byteorder: int = BYTEORDER_BIG,
+        payloadformat: _Payloadformat = _Payloadformat.REGISTER,
+    ) -> Any:
+        """Read or write a value through function code 1, 2, 3, 4, 5, 6, 15 or 16.
+
+        Builds the request payload from the register address, quantity and
+        value, performs the command and decodes the response. The public
+        methods check the arguments; this method trusts them.
+
+        Returns:
+            The value read (reads), or None (writes).
+        """
+        bitwise = payloadformat in (_Payloadformat.BIT, _Payloadformat.BITS)
+        quantity = number_of_bits if bitwise else number_of_registers
+        if functioncode in _READ_BIT_CODES + _READ_REGISTER_CODES:
+            response = self._perform_command(functioncode, _pack_words(registeraddress, quantity))
+            return _decode_value(
+                payloadformat, response[1:], quantity, number_of_decimals, signed, byteorder
+            )
+        if functioncode == 5:
+            self._perform_command(5, _pack_words(registeraddress) + (_COIL_ON if value else _COIL_OFF))
+            return None
+        data = _encode_value(
+            payloadformat, value, number_of_registers, number_of_decimals, signed, byteorder
+        )
+        if functioncode == 6:
+            self._perform_command(6, _pack_words(registeraddress) + data)
+        else:
+            header = _pack_words(registeraddress, quantity) + bytes((len(data),))
+            self._perform_command(functioncode, header + data)
+        return None
+
+    def _perform_command(self, functioncode: int, payload_to_slave: bytes) -> bytes:
+        """Send one request and return the response payload, checked.
+
+        Frames the payload (slave address, CRC or LRC), does the transaction
+        (retrying read-only function codes ``retries`` times, writes only with
+        ``retry_writes``), and checks the response against the request:
+        checksum, slave address, function code, length, byte count, echo.
+
+        Args:
+            functioncode: 1..127.
+            payload_to_slave: the request data after the function code.
+
+        Returns:
+            The response data after the function code, checksum removed
+            (b"" for a broadcast, which reads nothing).
+
+        Raises:
+            SlaveReportedException: the slave answered with an exception code.
+            NoResponseError, InvalidResponseError, LocalEchoError: see their docs.
+            ValueError: a read function code for slave address 0 (broadcast).
+        """
+        _check_int(functioncode, "functioncode", 1, 127)
+        _check_bytes(payload_to_slave, "payload_to_slave")
+        info = _FUNCTION_CODES.get(functioncode)
+        broadcast = self.address == _BROADCAST_ADDRESS
+        if broadcast and info is not None and not info.broadcast:
+            raise ValueError(
+                f"Function code {functioncode} ({info.name}) cannot be broadcast: slave "
+                f"address 0 is only for writes (function codes {_broadcast_codes()})"
+            )
+        request = _build_frame(self.mode, self.address, functioncode, payload_to_slave)
+        expected_size = _predict_response_size(self.mode, functioncode, payload_to_slave)
+        may_retry = self.retry_writes or (info is not None and not info.writes)
+        state = _port_state(self.serial)
+        with state.lock:
+            attempt = 0
+            while True:
+                try:
+                    response = self._communicate(request, expected_size)
+                    if broadcast:
+                        return b""
+                    return _check_response(
+                        _Exchange(self.mode, self.address, functioncode, payload_to_slave, request, response)
+                    )
+                except (NoResponseError, InvalidResponseError) as error:
+                    state.fault_time, state.fault_slaveaddress = _now(), self.address
+                    if not may_retry or attempt >= self.retries:
+                        raise
+                    attempt += 1
+                    self._note(f"Retry {attempt} of {self.retries} after: {error}")
+
+    def _communicate(self, request: bytes, number_of_bytes_to_read: int) -> bytes:
+        """Write a request frame and read the response frame: raw bytes out and in.
+
+        Holds the port's lock throughout: discards late bytes of a failed
+        exchange, clears the buffers, waits for the inter-frame silence,
+        writes, discards the local echo, then reads the response as it
+        arrives. After a broadcast it waits ``broadcast_delay`` and reads
+        nothing. Port errors become ``MasterReportedException``.
+
+        Args:
+            request: a complete frame in the instrument's mode.
+            number_of_bytes_to_read: the expected response length, used only
+                when the function code of the response has no known layout
+                (0: read until the line is silent).
+
+        Returns:
+            The bytes read (b"" after a broadcast).
+
+        Raises:
+            NoResponseError: nothing came back before the timeout.
+            LocalEchoError: the echo of the request was wrong.
+            MasterReportedException: the port failed.
+        """
+        _check_bytes(request, "request")
+        port = self.serial
+        state = _port_state(port)
+        with state.lock:
+            try:
+                return self._exchange(port, state, request, number_of_bytes_to_read)
+            except ModbusException:
+                raise
+            except (serial.SerialException, OSError) as error:
+                _close_quietly(port)
+                raise MasterReportedException(
+                    f"Port error on {port.port!r}: {error}", request
+                ) from error
+            finally:
+                state.last_activity = _now()
+                if self.close_port_after_each_call:
+                    _close_quietly(port)
+
+    def _exchange(
+        self, port: SerialPort, state: _PortState, request: bytes, number_of_bytes_to_read: int
+    ) -> bytes:
+        """The steps of one transaction, in order (the caller holds the lock)."""
+        slaveaddress, functioncode = _request_header(self.mode, request)
+        if not port.is_open:
+            port.open()
+        silence = self._silence(port)
+        self._prepare_line(port, state, slaveaddress, silence)
+        self._note_bytes("Writing to instrument", request)
+        port.write(request)
+        write_end = _now()
+        if self.handle_local_echo:
+            self._discard_echo(port, request)
+        if slaveaddress == _BROADCAST_ADDRESS:
+            self._note(f"Broadcast: waiting {self.broadcast_delay * 1000:.1f} ms")
+            _sleep(self.broadcast_delay)
+            return b""
+        if self.precalculate_read_size:
+            prefixes = _frame_prefixes(self.mode, slaveaddress, functioncode)
+            response = _read_frame(port, self.mode, prefixes, number_of_bytes_to_read, silence)
+        else:
+            response = port.read(_max_frame_bytes(self.mode))  # until the timeout, as 2.x
+        self._roundtrip_time = _now() - write_end
+        self._note_bytes("Response from instrument", response, self._roundtrip_time)
+        if not response:
+            raise NoResponseError(
+                f"No communication with the instrument (no answer) within "
+                f"{port.timeout} s. Request: {_hex(request)}",
+                request,
+            )
+        return response
+
+    def _prepare_line(
+        self, port: SerialPort, state: _PortState, slaveaddress: int, silence: float
+    ) -> None:
+        """Drain a failed exchange, clear the buffers, wait for the silence."""
+        if state.fault_slaveaddress is not None:
+            self._drain(port, state, slaveaddress, silence)
+        if self.clear_buffers_before_each_transaction:
+            port.reset_input_buffer()
+            port.reset_output_buffer()
+        remaining = state.last_activity + silence - _now()
+        if remaining > 0:
+            _sleep(remaining)
+
+    def _drain(self, port: SerialPort, state: _PortState, slaveaddress: int, silence: float) -> None:
+        """Discard late bytes of the failed exchange before the next request.
+
+        Bytes already there, and any that keep coming until the line has been
+        silent for ``silence``. Before asking the same slave again, also wait
+        until one timeout has passed since the failure, since that slave may
+        still answer the failed request.
+        """
+        if state.fault_slaveaddress == slaveaddress and port.timeout:
+            _sleep(state.fault_time + port.timeout - _now())
+        state.fault_slaveaddress = None
+        discarded = _read_until_silence(port, silence, _max_frame_bytes(self.mode))
+        if discarded:
+            self._note_bytes("Discarded late bytes of the failed exchange", discarded)
+
+    def _discard_echo(self, port: SerialPort, request: bytes) -> None:
+        """Read back our own request from an adapter that echoes it."""
+        echo = port.read(len(request))
+        if echo != request:
+            raise LocalEchoError(
+                f"The local echo of the request was wrong: expected {_hex(request)}, "
+                f"received {_hex(echo)}. Is handle_local_echo right for this adapter?",
+                request,
+                echo,
+            )
+
+    def _silence(self, port: SerialPort) -> float:
+        """The inter-frame silence for this port's settings, in seconds."""
+        if self.inter_frame_delay is not None:
+            return self.inter_frame_delay
+        return _silent_period(port)
+
+    # -- debug output -------------------------------------------------------
+
+    def _note(self, text: str) -> None:
+        """Log a step at DEBUG level, and print it in debug mode."""
+        _LOGGER.debug("%s", text)
+        self._print_debug(text)
+
+    def _note_bytes(self, what: str, data: bytes, seconds: float | None = None) -> None:
+        """Note a frame in hex (pasteable with ``bytes.fromhex``), with timing."""
+        if not (self.debug or _LOGGER.isEnabledFor(logging.DEBUG)):
+            return
+        timing = "" if seconds is None else f" after {seconds * 1000:.2f} ms"
+        self._note(f"{what}: {_hex(data)}{timing} (port {self.serial.port!r}, {self.mode})")
+
+    def _print_debug(self, text: str) -> None:
+        """Print with the debug prefix when ``debug`` is True (2.x)."""
+        if self.debug:
+            print(_DEBUG_PREFIX + text)
+
+
+def _close_quietly(port: SerialPort) -> None:
+    """Close a port after a failure, so the next call opens it afresh."""
+    try:
+        if port.is_open:
+            port.close()
+    except (serial.SerialException, OSError) as error:
+        _LOGGER.debug("Closing port %r failed: %s", port.port, error)
+
+
+def _broadcast_codes() -> str:
+    """The function codes that may be broadcast, as text."""
+    return ", ".join(str(code) for code, info in _FUNCTION_CODES.items() if info.broadcast)
+
+
+# ---------------------------------------------------------------------------
+# Response checks (pure)
+# ---------------------------------------------------------------------------
+
+
+class _Exchange(NamedTuple):
+    """One request and its response, as the checks see them."""
+
+    mode: str
+    slaveaddress: int
+    functioncode: int
+    request_payload: bytes
+    request: bytes
+    response: bytes
+
+    def invalid(self, problem: str) -> InvalidResponseError:
+        """The error for a problem with the response, with both frames in hex."""
+        return InvalidResponseError(
+            f"{problem}. Response: {_hex(self.response)}; request: {_hex(self.request)} "
+            f"({self.mode.upper()} mode)",
+            self.request,
+            self.response,
+        )
+
+
+def _check_response(exchange: _Exchange) -> bytes:
+    """Check a response completely against its request; return its payload.
+
+    The checksum first, before anything in the frame is trusted; then the
+    slave address, an exception code, the function code, the length and byte
+    count, and the echoed address, quantity or value.
+    """
+    frame = _unwrap_frame(exchange)
+    if frame[0] != exchange.slaveaddress:
+        raise exchange.invalid(
+            f"Wrong slave address: expected {exchange.slaveaddress}, received {frame[0]}"
+        )
+    if frame[1] == exchange.functioncode | _EXCEPTION_BIT and len(frame) == 3:
+        raise _slave_exception(exchange, frame[2])
+    if frame[1] != exchange.functioncode:
+        raise exchange.invalid(
+            f"Wrong function code: expected {exchange.functioncode}, received {frame[1]}"
+        )
+    expected_length = _response_length(frame)
+    if expected_length is not None and expected_length != len(frame):
+        raise exchange.invalid(
+            f"Wrong length: function code {frame[1]} with these header bytes needs "
+            f"{expected_length - 2} data bytes, received {len(frame) - 2}"
+        )
+    payload = frame[2:]
+    _check_against_request(exchange, payload)
+    return payload
+
+
+def _check_against_request(exchange: _Exchange, payload: bytes) -> None:
+    """Check the byte count and the echo that the request determines."""
+    info = _FUNCTION_CODES.get(exchange.functioncode)
+    if info is None:
+        return
+    if info.bits_per_item:
+        expected = _byte_count(info, exchange.request_payload)
+        if payload[0] != expected:
+            raise exchange.invalid(f"Wrong byte count: expected {expected}, received {payload[0]}")
+    echo = exchange.request_payload[: info.echo]
+    if payload[: info.echo] != echo:
+        raise exchange.invalid(
+            f"Wrong echo of the request: expected {_hex(echo)}, received {_hex(payload[: info.echo])}"
+        )
+
+
+def _slave_exception(exchange: _Exchange, exception_code: int) -> SlaveReportedException:
+    """The exception for an exception response, naming the code's meaning."""
+    meaning, exception_class = _EXCEPTION_CODES.get(
+        exception_code, ("Unknown exception code", SlaveReportedException)
+    )
+    return exception_class(
+        f"The slave (address {exchange.slaveaddress}) reported exception code "
+        f"{exception_code}: {meaning}, for function code {exchange.functioncode}. "
+        f"Response: {_hex(exchange.response)}",
+        exception_code,
+        exchange.functioncode,
+    )
+
+
+def _byte_count(info: _FunctionCode, request_payload: bytes) -> int:
+    """The byte count of the response to a read of the requested quantity."""
+    quantity = int.from_bytes(request_payload[2:4], "big")
+    return (quantity * info.bits_per_item + 7) // 8
+
+
+def _response_length(frame: bytes) -> int | None:
+    """Length of a response frame (without checksum), from its first bytes.
+
+    Needs the slave address and function code; for a byte-count layout the
+    answer may be the length of the header holding the count: call again
+    once that much is there. None: the function code has no known layout.
+    """
+    functioncode = frame[1]
+    if functioncode & _EXCEPTION_BIT:
+        return 3
+    info = _FUNCTION_CODES.get(functioncode)
+    if info is None:
+        return None
+    if info.data_length is not None:
+        return 2 + info.data_length
+    if not info.count_size:
+        return None
+    count_end = 2 + info.count_size
+    if len(frame) < count_end:
+        return count_end
+    return count_end + int.from_bytes(frame[2:count_end], "big")
+
+
+def _predict_response_size(mode: str, functioncode: int, payload_to_slave: bytes) -> int:
+    """Bytes of the normal response to a request, or 0 if the response must tell."""
+    info = _FUNCTION_CODES.get(functioncode)
+    if info is None:
+        return 0
+    if info.data_length is not None:
+        data_length = info.data_length
+    elif info.bits_per_item:
+        data_length = 1 + _byte_count(info, payload_to_slave)
+    else:
+        return 0
+    return _wire_length(mode, 2 + data_length, complete=True)
+
+
+# ---------------------------------------------------------------------------
+# Framing (pure) and the frame reader
+# ---------------------------------------------------------------------------
+
+
+def _build_frame(mode: str, slaveaddress: int, functioncode: int, payload: bytes) -> bytes:
+    """A request frame: RTU with CRC (low byte first), or ASCII with LRC."""
+    frame = bytes((slaveaddress, functioncode)) + payload
+    if mode == MODE_RTU:
+        return frame + _crc16(frame).to_bytes(2, "little")
+    return _ASCII_START + (frame + bytes((_lrc(frame),))).hex().upper().encode() + _ASCII_END
+
+
+def _unwrap_frame(exchange: _Exchange) -> bytes:
+    """Check the framing and checksum; return slave address, function code, data."""
+    response = exchange.response
+    if exchange.mode == MODE_RTU:
+        if len(response) < 4:
+            raise exchange.invalid(f"Too short: an RTU frame has at least 4 bytes, received {len(response)}")
+        if _crc16(response[:-2]).to_bytes(2, "little") != response[-2:]:
+            expected = _crc16(response[:-2]).to_bytes(2, "little")
+            raise exchange.invalid(
+                f"Checksum error: expected CRC {_hex(expected, False)}, received {_hex(response[-2:], False)}"
+            )
+        return response[:-2]
+    return _unwrap_ascii(exchange)
+
+
+def _unwrap_ascii(exchange: _Exchange) -> bytes:
+    """Check an ASCII frame's colon, CR LF, hex digits and LRC."""
+    response = exchange.response
+    if not response.startswith(_ASCII_START) or not response.endswith(_ASCII_END):
+        raise exchange.invalid("An ASCII frame starts with ':' and ends with CR LF")
+    digits = response[1:-2]
+    if len(digits) < 6 or len(digits) % 2:
+        raise exchange.invalid(
+            f"An ASCII frame has an even number (at least 6) of hex digits, received {len(digits)}"
+        )
+    try:
+        frame = binascii.unhexlify(digits)
+    except binascii.Error as error:
+        raise exchange.invalid(f"Not hex digits between ':' and CR LF ({error})") from error
+    if sum(frame) & 0xFF:
+        raise exchange.invalid(
+            f"Checksum error: expected LRC {_lrc(frame[:-1]):02X}, received {frame[-1]:02X}"
+        )
+    return frame[:-1]
+
+
+def _request_header(mode: str, request: bytes) -> tuple[int, int]:
+    """Slave address and function code of a request frame."""
+    try:
+        if mode == MODE_RTU:
+            return request[0], request[1]
+        return int(request[1:3], 16), int(request[3:5], 16)
+    except (IndexError, ValueError) as error:
+        raise ValueError(f"request is not a {mode} request frame: {request!r}") from error
+
+
+def _frame_prefixes(mode: str, slaveaddress: int, functioncode: int) -> tuple[bytes, bytes]:
+    """How an answer to this request starts: normal, or exception response."""
+    normal = bytes((slaveaddress, functioncode))
+    exception = bytes((slaveaddress, functioncode | _EXCEPTION_BIT))
+    if mode == MODE_RTU:
+        return normal, exception
+    return _ASCII_START + normal.hex().upper().encode(), _ASCII_START + exception.hex().upper().encode()
+
+
+def _wire_length(mode: str, frame_length: int, complete: bool = False) -> int:
+    """Bytes on the wire for the first ``frame_length`` frame bytes (and the end)."""
+    if mode == MODE_RTU:
+        return frame_length + (2 if complete else 0)
+    return 1 + 2 * frame_length + (4 if complete else 0)
+
+
+def _max_frame_bytes(mode: str) -> int:
+    """The largest frame of a mode (Serial Line §2.5.1, §2.5.2)."""
+    return _MAX_RTU_FRAME_BYTES if mode == MODE_RTU else _MAX_ASCII_FRAME_BYTES
+
+
+def _decode_header(mode: str, received: bytes) -> bytes:
+    """The frame bytes that the wire bytes so far hold (b"" if not valid hex)."""
+    if mode == MODE_RTU:
+        return received
+    try:
+        return binascii.unhexlify(received[1 : 1 + (len(received) - 1) // 2 * 2])
+    except binascii.Error:
+        return b""
+
+
+def _read_frame(
+    port: SerialPort,
+    mode: str,
+    prefixes: tuple[bytes, bytes],
+    number_of_bytes_to_read: int,
+    silence: float,
+) -> bytes:
+    """Read one response frame as it arrives and return the moment it is complete.
+
+    Reads the first three frame bytes (every response has at least four),
+    skips noise before the expected start, then learns the rest of the
+    length from the header (:func:`_response_length`): 3 more bytes for an
+    exception in RTU, a fixed length, or a byte count. A function code of
+    unknown layout is read to ``number_of_bytes_to_read`` if given, else
+    until the line is silent. A short read (timeout) returns what came;
+    the response checks then report it.
+    """
+    received = _find_frame_start(port, port.read(_wire_length(mode, 3)), prefixes)
+    if not received.startswith(prefixes):
+        return received
+    frame_length = 3
+    while True:
+        received += port.read(max(0, _wire_length(mode, frame_length) - len(received)))
+        header = _decode_header(mode, received)
+        if len(header) < frame_length:
+            return received
+        length = _response_length(header)
+        if length is None:
+            if number_of_bytes_to_read > len(received):
+                return received + port.read(number_of_bytes_to_read - len(received))
+            return received + _read_until_silence(port, silence, _max_frame_bytes(mode))
+        if length <= frame_length:
+            break
+        frame_length = length
+    return received + port.read(_wire_length(mode, frame_length, complete=True) - len(received))
+
+
+def _find_frame_start(port: SerialPort, received: bytes, prefixes: tuple[bytes, bytes]) -> bytes:
+    """Skip bytes before the expected frame start: line noise, or a late frame of another slave.
+
+    Returns the bytes from the frame start on, or everything received if
+    no start came before the timeout (the checks then say what is wrong).
+    """
+    if received.startswith(prefixes):
+        return received
+    while len(received) < _MAX_ASCII_FRAME_BYTES:
+        starts = [start for start in map(received.find, prefixes) if start >= 0]
+        if starts:
+            _LOGGER.debug("Skipped bytes before the frame: %s", _hex(received[: min(starts)]))
+            return received[min(starts) :]
+        more = port.read(1)
+        if not more:
+            break
+        received += more
+    return received
+
+
+def _read_until_silence(port: SerialPort, silence: float, limit: int) -> bytes:
+    """Read what is waiting and what follows, until the line is silent for ``silence``."""
+    received = b""
+    while len(received) < limit:
+        received += port.read(port.in_waiting)
+        _sleep(silence)
+        if not port.in_waiting:
+            break
+    return received
+
+
+def _hex(data: bytes, with_length: bool = True) -> str:
+    """Bytes as upper-case hex pairs, e.g. ``01 03 02 00 BA 39 F7 (7 bytes)``."""
+    text = data.hex(" ").upper() if data else "(nothing)"
+    return f"{text} ({len(data)} bytes)" if with_length and data else text
+
+
+# ---------------------------------------------------------------------------
+# Checksums (pure)
+# ---------------------------------------------------------------------------
+
+
+def _make_crc_table() -> tuple[int, ...]:
+    """CRC-16/MODBUS of each byte value: reflected polynomial 0xA001."""
+    table = []
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+        table.append(crc)
+    return tuple(table)
+
+
+_CRC_TABLE = _make_crc_table()
+
+
+def _crc16(data: bytes) -> int:
+    """CRC-16/MODBUS (initial 0xFFFF, no final XOR); sent low byte first."""
+    crc = 0xFFFF
+    for byte in data:
+        crc = (crc >> 8) ^ _CRC_TABLE[(crc ^ byte) & 0xFF]
+    return crc
+
+
+def _lrc(data: bytes) -> int:
+    """Serial Line §2.5.2.2: two's complement of the 8-bit sum."""
+    return -sum(data) & 0xFF
+
+
+# ---------------------------------------------------------------------------
+# Value codecs (pure)
+# ---------------------------------------------------------------------------
+
+
+def _pack_words(*words: int) -> bytes:
+    """16-bit values big-endian, as every quantity in a PDU."""
+    return struct.pack(f">{len(words)}H", *words)
+
+
+def _encode_value(
+    payloadformat: _Payloadformat,
+    value: Any,
+    number_of_registers: int,
+    number_of_decimals: int,
+    signed: bool,
+    byteorder: int,
+) -> bytes:
+    """The data bytes that carry a value of a format in a write request."""
+    if payloadformat == _Payloadformat.BIT:
+        return _bits_to_bytes([value])
+    if payloadformat == _Payloadformat.BITS:
+        return _bits_to_bytes(value)
+    if payloadformat == _Payloadformat.REGISTER:
+        register = _scale_up(value, number_of_decimals)
+        return register.to_bytes(2, "big", signed=signed)
+    if payloadformat == _Payloadformat.REGISTERS:
+        return _pack_words(*value)
+    if payloadformat == _Payloadformat.LONG:
+        return _encode_long(value, signed, byteorder, number_of_registers)
+    if payloadformat == _Payloadformat.FLOAT:
+        return _encode_float(value, byteorder, number_of_registers)
+    return _encode_string(value, number_of_registers)
+
+
+def _decode_value(
+    payloadformat: _Payloadformat,
+    data: bytes,
+    quantity: int,
+    number_of_decimals: int,
+    signed: bool,
+    byteorder: int,
+) -> Any:
+    """The value of a format that the data bytes of a read response carry."""
+    if payloadformat == _Payloadformat.BIT:
+        return _bytes_to_bits(data, 1)[0]
+    if payloadformat == _Payloadformat.BITS:
+        return _bytes_to_bits(data, quantity)
+    if payloadformat == _Payloadformat.REGISTER:
+        return _scale_down(int.from_bytes(data, "big", signed=signed), number_of_decimals)
+    if payloadformat == _Payloadformat.REGISTERS:
+        return list(struct.unpack(f">{len(data) // 2}H", data))
+    if payloadformat == _Payloadformat.LONG:
+        return _decode_long(data, signed, byteorder)
+    if payloadformat == _Payloadformat.FLOAT:
+        return _decode_float(data, byteorder)
+    return _decode_string(data)
+
+
+def _scale_up(value: float, number_of_decimals: int) -> int:
+    """The register value for a value with decimals: multiplied and rounded."""
+    if number_of_decimals == 0 and isinstance(value, int):
+        return int(value)
+    scale: int = 10**number_of_decimals
+    return round(value * scale)
+
+
+def _scale_down(register: int, number_of_decimals: int) -> int | float:
+    """A register value divided by 10**decimals (a float when decimals > 0)."""
+    return register / 10**number_of_decimals if number_of_decimals else register
+
+
+def _bytes_to_bits(data: bytes, number_of_bits: int) -> list[int]:
+    """Bits packed LSB first (Application Protocol §6.1) to a list of 0/1."""
+    return [(data[index >> 3] >> (index & 7)) & 1 for index in range(number_of_bits)]
+
+
+def _bits_to_bytes(bits: Sequence[int]) -> bytes:
+    """A list of 0/1 packed LSB first; unused high bits of the last byte are 0."""
+    packed = bytearray((len(bits) + 7) // 8)
+    for index, bit in enumerate(bits):
+        if bit:
+            packed[index >> 3] |= 1 << (index & 7)
+    return bytes(packed)
+
+
+def _reorder(data: bytes, byteorder: int) -> bytes:
+    """Between the big-endian bytes of a value and their order in the registers.
+
+    Applying it twice gives the bytes back, so it serves both directions.
+    """
+    reverse_registers, swap_bytes = _BYTEORDERS[byteorder]
+    if reverse_registers:
+        data = b"".join(data[index : index + 2] for index in range(len(data) - 2, -1, -2))
+    if swap_bytes:
+        data = bytes(data[index ^ 1] for index in range(len(data)))
+    return data
+
+
+def _encode_long(value: int, signed: bool, byteorder: int, number_of_registers: int) -> bytes:
+    """An integer in 2 or 4 registers."""
+    packed = struct.pack(_LONG_FORMATS[number_of_registers, signed], value)
+    return _reorder(packed, byteorder)
+
+
+def _decode_long(data: bytes, signed: bool, byteorder: int) -> int:
+    """The integer in 4 or 8 register bytes."""
+    value: int = struct.unpack(_LONG_FORMATS[len(data) // 2, signed], _reorder(data, byteorder))[0]
+    return value
+
+
+def _encode_float(value: float, byteorder: int, number_of_registers: int) -> bytes:
+    """An IEEE 754 float in 2 (single) or 4 (double) registers."""
+    return _reorder(struct.pack(_FLOAT_FORMATS[number_of_registers], value), byteorder)
+
+
+def _decode_float(data: bytes, byteorder: int) -> float:
+    """The float in 4 or 8 register bytes."""
+    value: float = struct.unpack(_FLOAT_FORMATS[len(data) // 2], _reorder(data, byteorder))[0]
+    return value
+
+
+def _encode_string(textstring: str, number_of_registers: int) -> bytes:
+    """ASCII text padded with spaces to fill the registers, 2 characters each."""
+    return textstring.ljust(2 * number_of_registers).encode("latin1")
+
+
+def _decode_string(data: bytes) -> str:
+    """Register bytes as Latin-1 text (every byte value is a character)."""
+    return data.decode("latin1")
+
+
+# ---------------------------------------------------------------------------
+# Validation: TypeError for a wrong type, ValueError for a wrong value,
+# both naming the argument, showing the value and saying what is allowed.
+# ---------------------------------------------------------------------------
+
+
+def _check_int(value: object, name: str, minimum: int, maximum: int) -> None:
+    """An int (bool counts) in minimum..maximum."""
+    if not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}: {value!r}")
+    if not minimum <= value <= maximum:
+        raise ValueError(f"{name} must be in the range {minimum}..{maximum}, not {value!r}")
+
+
+def _check_choice(value: object, name: str, choices: Sequence[Any]) -> None:
+    """One of a few allowed values."""
+    if value not in choices or type(value) is not type(choices[0]):
+        allowed = ", ".join(repr(choice) for choice in choices)
+        if not isinstance(value, type(choices[0])):
+            raise TypeError(f"{name} must be one of {allowed}, not {type(value).__name__}: {value!r}")
+        raise ValueError(f"{name} must be one of {allowed}, not {value!r}")
+
+
+def _check_bool(value: object, name: str) -> None:
+    """A real bool."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, not {type(value).__name__}: {value!r}")
+
+
+def _check_number(value: object, name: str) -> None:
+    """A finite int or float."""
+    if not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be an int or a float, not {type(value).__name__}: {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, not {value!r}")
+
+
+def _check_seconds(value: object, name: str) -> None:
+    """A number of seconds, 0 or more."""
+    _check_number(value, name)
+    if value < 0:  # type: ignore[operator]
+        raise ValueError(f"{name} must be 0 or more seconds, not {value!r}")
+
+
+def _check_bytes(value: object, name: str) -> None:
+    """Bytes."""
+    if not isinstance(value, bytes):
+        raise TypeError(f"{name} must be bytes, not {type(value).__name__}: {value!r}")
+
+
+def _check_list(values: object, name: str, minimum: int, maximum: int) -> None:
+    """A list or tuple of minimum..maximum items."""
+    if not isinstance(values, (list, tuple)):
+        raise TypeError(f"{name} must be a list, not {type(values).__name__}: {values!r}")
+    if not minimum <= len(values) <= maximum:
+        raise ValueError(
+            f"{name} must have {minimum}..{maximum} items, not {len(values)}: {values!r}"
+        )
+
+
+def _check_registeraddress(registeraddress: object, quantity: int = 1) -> None:
+    """A register address 0..65535 such that the quantity fits below 65536."""
+    _check_int(registeraddress, "registeraddress", 0, _MAX_REGISTER_ADDRESS)
+    last = registeraddress + quantity - 1  # type: ignore[operator]
+    if last > _MAX_REGISTER_ADDRESS:
+        raise ValueError(
+            f"registeraddress {registeraddress!r} with {quantity} items reaches address "
+            f"{last}, beyond the last address {_MAX_REGISTER_ADDRESS}"
+        )
+
+
+def _check_register_value(value: object, number_of_decimals: int, signed: bool) -> None:
+    """A value that scales to a 16-bit register value."""
+    _check_number(value, "value")
+    minimum, maximum = (-32768, 32767) if signed else (0, _MAX_REGISTER_VALUE)
+    register = _scale_up(value, number_of_decimals)  # type: ignore[arg-type]
+    if not minimum <= register <= maximum:
+        scaled = f" (times 10**{number_of_decimals}: {register})" if number_of_decimals else ""
+        kind = "signed" if signed else "unsigned"
+        raise ValueError(
+            f"value {value!r}{scaled} does not fit a {kind} register: allowed {minimum}..{maximum}"
+        )
+
+
+def _check_long_format(signed: object, byteorder: object, number_of_registers: object) -> None:
+    """signed, byteorder and number_of_registers of a long."""
+    _check_bool(signed, "signed")
+    _check_choice(byteorder, "byteorder", tuple(_BYTEORDERS))
+    _check_choice(number_of_registers, "number_of_registers", (2, 4))
+
+
+def _check_long_value(value: object, signed: bool, number_of_registers: int) -> None:
+    """An integer that fits the registers."""
+    bits = 16 * number_of_registers
+    minimum, maximum = (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if signed else (0, 2**bits - 1)
+    _check_int(value, "value", minimum, maximum)
+
+
+def _check_float_format(number_of_registers: object, byteorder: object) -> None:
+    """number_of_registers and byteorder of a float."""
+    _check_choice(number_of_registers, "number_of_registers", (2, 4))
+    _check_choice(byteorder, "byteorder", tuple(_BYTEORDERS))
+
+
+def _check_float_value(value: object, number_of_registers: int) -> None:
+    """An int or float that a single (2 registers) or double (4) can hold."""
+    if not isinstance(value, (int, float)):
+        raise TypeError(f"value must be an int or a float, not {type(value).__name__}: {value!r}")
+    if number_of_registers == 2 and math.isfinite(value) and abs(value) > _LARGEST_FLOAT32:
+        raise ValueError(
+            f"value {value!r} is too large for a single-precision float (2 registers): "
+            f"allowed magnitude up to {_LARGEST_FLOAT32}; use number_of_registers=4"
+        )
+
+
+def _check_string(textstring: object, number_of_registers: int) -> None:
+    """ASCII text of at most 2 characters per register."""
+    if not isinstance(textstring, str):
+        raise TypeError(f"textstring must be a str, not {type(textstring).__name__}: {textstring!r}")
+    if not textstring.isascii():
+        raise ValueError(f"textstring must be ASCII, not {textstring!r}")
+    if len(textstring) > 2 * number_of_registers:
+        raise ValueError(
+            f"textstring must have at most {2 * number_of_registers} characters for "
+            f"{number_of_registers} registers, not {len(textstring)}: {textstring!r}"
+        )
