@@ -34,11 +34,13 @@ import struct
 import threading
 import time
 import weakref
-from collections.abc import Sequence
-from typing import Any, NamedTuple, Protocol
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import serial
-from typing_extensions import Self
+
+if TYPE_CHECKING:  # only the type checker needs it; no run-time dependency
+    from typing_extensions import Self
 
 # ---------------------------------------------------------------------------
 # Public constants
@@ -79,6 +81,36 @@ _MAX_BITS_READ = 2000
 _MAX_BITS_WRITE = 1968
 _MAX_REGISTERS_READ = 125
 _MAX_REGISTERS_WRITE = 123
+
+# Application Protocol §6.8: diagnostics sub-functions with special handling.
+_DIAGNOSTIC_RETURN_QUERY_DATA = 0
+_DIAGNOSTIC_FORCE_LISTEN_ONLY = 4
+
+# Application Protocol §6.9: at most 64 events in the comm event log.
+_MAX_COMM_EVENTS = 64
+
+# Application Protocol §6.14, §6.15: file records, reference type 6,
+# records 0..9999, response data length at most 0xF5, request 0xFB bytes.
+_FILE_REFERENCE_TYPE = 6
+_MAX_FILE_NUMBER = 0xFFFF
+_MAX_RECORD_NUMBER = 9999
+_MAX_FILE_RECORD_READ = 121
+_MAX_FILE_RECORD_WRITE = 122
+
+# Application Protocol §6.17: read 1..125 and write 1..121 registers.
+_MAX_REGISTERS_READ_WRITE = 121
+
+# Application Protocol §6.18: at most 31 registers in a FIFO queue.
+_MAX_FIFO_COUNT = 31
+
+# Application Protocol §6.21: Read Device Identification, MEI type 0x0E.
+_MEI_DEVICE_IDENTIFICATION = 0x0E
+_DEVICE_ID_READ_CODES = (1, 2, 3, 4)
+_DEVICE_ID_ONE_OBJECT = 4
+_MORE_FOLLOWS = 0xFF
+
+# Serial Line §2.5.1: at most 252 data bytes after the function code.
+_MAX_PAYLOAD_BYTES = 252
 
 # Application Protocol §6.5: the two legal values of a single coil.
 _COIL_ON = b"\xff\x00"
@@ -179,6 +211,19 @@ class LocalEchoError(MasterReportedException):
 
 class InvalidResponseError(MasterReportedException):
     """Something came back, but it is not a valid answer to the request."""
+
+
+class CommEventLog(NamedTuple):
+    """The communication event log of a slave (function code 12)."""
+
+    status: int
+    """0xFFFF while the slave is busy with a previous command, else 0."""
+    event_count: int
+    """Successful message completions counted by the slave."""
+    message_count: int
+    """Messages processed by the slave since its last restart."""
+    events: bytes
+    """0..64 event bytes, the most recent first."""
 
 
 # ---------------------------------------------------------------------------
@@ -654,36 +699,47 @@ class Instrument:
         )
 
     def read_registers(
-        self, registeraddress: int, number_of_registers: int, functioncode: int = 3
+        self,
+        registeraddress: int,
+        number_of_registers: int,
+        functioncode: int = 3,
+        signed: bool = False,
     ) -> list[int]:
         """Read 1..125 consecutive 16-bit registers (function code 3 or 4).
 
+        Args:
+            registeraddress: 0..65535, the first register.
+            number_of_registers: 1..125.
+            functioncode: 3 or 4.
+            signed: values -32768..32767 (two's complement) instead of 0..65535.
+
         Returns:
-            A list of unsigned values 0..65535.
+            A list of register values, the one at ``registeraddress`` first.
         """
         _check_int(number_of_registers, "number_of_registers", 1, _MAX_REGISTERS_READ)
         _check_registeraddress(registeraddress, number_of_registers)
         _check_choice(functioncode, "functioncode", _READ_REGISTER_CODES)
+        _check_bool(signed, "signed")
         registers: list[int] = self._generic_command(
             functioncode, registeraddress, number_of_registers=number_of_registers,
-            payloadformat=_Payloadformat.REGISTERS,
+            signed=signed, payloadformat=_Payloadformat.REGISTERS,
         )
         return registers
 
-    def write_registers(self, registeraddress: int, values: Sequence[int]) -> None:
+    def write_registers(self, registeraddress: int, values: Sequence[int], signed: bool = False) -> None:
         """Write 1..123 consecutive registers with function code 16.
 
         Args:
             registeraddress: 0..65535, the first register.
-            values: a list of register values 0..65535.
+            values: a list of register values 0..65535 (-32768..32767 when signed).
+            signed: write two's complement.
         """
-        _check_list(values, "values", 1, _MAX_REGISTERS_WRITE)
-        for value in values:
-            _check_int(value, "each of values", 0, _MAX_REGISTER_VALUE)
+        _check_bool(signed, "signed")
+        _check_register_values(values, _MAX_REGISTERS_WRITE, signed)
         _check_registeraddress(registeraddress, len(values))
         self._generic_command(
             16, registeraddress, values, number_of_registers=len(values),
-            payloadformat=_Payloadformat.REGISTERS,
+            signed=signed, payloadformat=_Payloadformat.REGISTERS,
         )
 
     # -- values spanning several registers ----------------------------------
@@ -832,6 +888,264 @@ class Instrument:
             payloadformat=_Payloadformat.STRING,
         )
 
+    # -- the other serial-line function codes -------------------------------
+
+    def read_exception_status(self) -> int:
+        """Read the eight exception status outputs (function code 7, serial line only).
+
+        Request: no data. Response: one status byte.
+
+        Returns:
+            The status byte 0..255; what each bit means is up to the device.
+        """
+        return self._perform_command(7, b"")[0]
+
+    def diagnostics(self, subfunction: int, data: int = 0) -> int | None:
+        """Run a diagnostic (function code 8, serial line only).
+
+        Request and response: sub-function (2 bytes), data (2 bytes).
+        Sub-functions: 0 return query data (the response must echo
+        ``data``), 1 restart communications option, 2 return diagnostic
+        register, 4 force listen only mode (the slave does not answer),
+        10 clear counters and diagnostic register, 11 bus message count,
+        12 bus communication error count, 13 bus exception error count,
+        14 slave message count, 15 slave no response count, 16 slave NAK
+        count, 17 slave busy count, 18 bus character overrun count,
+        20 clear overrun counter and flag.
+
+        Args:
+            subfunction: 0..65535.
+            data: 0..65535, the data word of the request.
+
+        Returns:
+            The data word of the response (for counters, the count); None for
+            sub-function 4, which nothing answers.
+        """
+        _check_int(subfunction, "subfunction", 0, _MAX_REGISTER_VALUE)
+        _check_int(data, "data", 0, _MAX_REGISTER_VALUE)
+        payload = _pack_words(subfunction, data)
+        if subfunction == _DIAGNOSTIC_FORCE_LISTEN_ONLY:
+            self._perform_command(8, payload, expect_response=False)
+            return None
+
+        def echoes_query_data(response: bytes) -> str | None:
+            if subfunction == _DIAGNOSTIC_RETURN_QUERY_DATA and response != payload:
+                return f"Return query data: expected the data {_hex(payload[2:])} back"
+            return None
+
+        response = self._perform_command(8, payload, check_payload=echoes_query_data)
+        return int.from_bytes(response[2:4], "big")
+
+    def read_comm_event_counter(self) -> tuple[int, int]:
+        """Read the status word and the event counter (function code 11, serial line only).
+
+        Returns:
+            ``(status, event_count)``: status 0xFFFF while the slave is busy
+            with a previous command, else 0.
+        """
+        status, event_count = struct.unpack(">HH", self._perform_command(11, b""))
+        return status, event_count
+
+    def read_comm_event_log(self) -> CommEventLog:
+        """Read the communication event log (function code 12, serial line only).
+
+        Response: byte count, status 2, event count 2, message count 2, and
+        0..64 event bytes (most recent first).
+
+        Returns:
+            A :class:`CommEventLog` (status, event_count, message_count, events).
+        """
+
+        def has_counters(response: bytes) -> str | None:
+            if not 6 <= response[0] <= 6 + _MAX_COMM_EVENTS:
+                return f"Byte count {response[0]}: the event log holds 6..{6 + _MAX_COMM_EVENTS} bytes"
+            return None
+
+        response = self._perform_command(12, b"", check_payload=has_counters)
+        status, event_count, message_count = struct.unpack(">HHH", response[1:7])
+        return CommEventLog(status, event_count, message_count, response[7:])
+
+    def report_slave_id(self) -> bytes:
+        """Report the slave's identity (function code 17, serial line only).
+
+        Returns:
+            Everything after the byte count: slave id, run indicator (0x00
+            off, 0xFF on) and device specific data.
+        """
+        return self._perform_command(17, b"")[1:]
+
+    def read_file_record(self, file_number: int, record_number: int, number_of_registers: int) -> list[int]:
+        """Read registers of a file record (function code 20, one sub-request).
+
+        Sub-request: reference type 6, file number 2, record number 2,
+        record length 2. Sub-response: length 1, reference type 6, registers.
+
+        Args:
+            file_number: 1..65535.
+            record_number: 0..9999, the first record (register) in the file.
+            number_of_registers: 1..121 (record_number + count at most 10000).
+
+        Returns:
+            The register values 0..65535.
+        """
+        _check_file_record(file_number, record_number, number_of_registers, _MAX_FILE_RECORD_READ)
+        sub_request = bytes((_FILE_REFERENCE_TYPE,)) + _pack_words(
+            file_number, record_number, number_of_registers
+        )
+
+        def matches_sub_request(response: bytes) -> str | None:
+            expected = bytes((1 + 2 * number_of_registers, _FILE_REFERENCE_TYPE))
+            if response[1:3] != expected:
+                return f"Wrong sub-response header: expected {_hex(expected)}, received {_hex(response[1:3])}"
+            return None
+
+        response = self._perform_command(
+            20, bytes((len(sub_request),)) + sub_request, check_payload=matches_sub_request
+        )
+        return _decode_registers(response[3:], False)
+
+    def write_file_record(self, file_number: int, record_number: int, values: Sequence[int]) -> None:
+        """Write registers of a file record (function code 21, one sub-request).
+
+        Sub-request: reference type 6, file number 2, record number 2,
+        record length 2, registers. The response echoes the request.
+
+        Args:
+            file_number: 1..65535.
+            record_number: 0..9999.
+            values: 1..122 register values 0..65535.
+        """
+        _check_register_values(values, _MAX_FILE_RECORD_WRITE, False)
+        _check_file_record(file_number, record_number, len(values), _MAX_FILE_RECORD_WRITE)
+        sub_request = (
+            bytes((_FILE_REFERENCE_TYPE,))
+            + _pack_words(file_number, record_number, len(values))
+            + _encode_registers(values, False)
+        )
+        self._perform_command(21, bytes((len(sub_request),)) + sub_request)
+
+    def mask_write_register(self, registeraddress: int, and_mask: int, or_mask: int) -> None:
+        """Change bits of a holding register (function code 22).
+
+        The slave sets ``(current AND and_mask) OR (or_mask AND NOT and_mask)``.
+        The response echoes the request.
+
+        Args:
+            registeraddress: 0..65535.
+            and_mask: 0..65535.
+            or_mask: 0..65535.
+        """
+        _check_registeraddress(registeraddress)
+        _check_int(and_mask, "and_mask", 0, _MAX_REGISTER_VALUE)
+        _check_int(or_mask, "or_mask", 0, _MAX_REGISTER_VALUE)
+        self._perform_command(22, _pack_words(registeraddress, and_mask, or_mask))
+
+    def read_write_registers(
+        self,
+        read_registeraddress: int,
+        number_of_registers: int,
+        write_registeraddress: int,
+        values: Sequence[int],
+    ) -> list[int]:
+        """Write registers, then read registers, in one transaction (function code 23).
+
+        Request: read start 2, read quantity 2, write start 2, write quantity
+        2, byte count 1, registers. Response: byte count 1, registers read.
+
+        Args:
+            read_registeraddress: 0..65535.
+            number_of_registers: 1..125, to read.
+            write_registeraddress: 0..65535.
+            values: 1..121 register values 0..65535 to write (written first).
+
+        Returns:
+            The register values read.
+        """
+        _check_int(number_of_registers, "number_of_registers", 1, _MAX_REGISTERS_READ)
+        _check_registeraddress(read_registeraddress, number_of_registers, "read_registeraddress")
+        _check_register_values(values, _MAX_REGISTERS_READ_WRITE, False)
+        _check_registeraddress(write_registeraddress, len(values), "write_registeraddress")
+        data = _encode_registers(values, False)
+        payload = _pack_words(read_registeraddress, number_of_registers, write_registeraddress, len(values))
+        response = self._perform_command(23, payload + bytes((len(data),)) + data)
+        return _decode_registers(response[1:], False)
+
+    def read_fifo_queue(self, registeraddress: int) -> list[int]:
+        """Read a first-in-first-out queue of registers (function code 24).
+
+        Response: byte count 2, FIFO count 2, up to 31 registers.
+
+        Args:
+            registeraddress: 0..65535, the FIFO pointer address.
+
+        Returns:
+            The 0..31 register values in the queue.
+        """
+        _check_registeraddress(registeraddress)
+
+        def counts_agree(response: bytes) -> str | None:
+            fifo_count = int.from_bytes(response[2:4], "big")
+            if fifo_count > _MAX_FIFO_COUNT or len(response) != 4 + 2 * fifo_count:
+                return (
+                    f"FIFO count {fifo_count} does not fit {len(response) - 4} data bytes "
+                    f"(at most {_MAX_FIFO_COUNT} registers)"
+                )
+            return None
+
+        response = self._perform_command(24, _pack_words(registeraddress), check_payload=counts_agree)
+        return _decode_registers(response[4:], False)
+
+    def read_device_identification(self, read_code: int = 1, object_id: int = 0) -> dict[int, bytes]:
+        """Read identification objects (function code 43, MEI type 14).
+
+        Request: MEI type 0x0E, read code, object id. Response: MEI type,
+        read code, conformity level, more follows (0x00/0xFF), next object
+        id, number of objects, then per object: id, length, value. While the
+        slave says more follows, further requests continue from its next
+        object id.
+
+        Args:
+            read_code: 1 basic (objects 0..2), 2 regular, 3 extended, 4 one
+                object (``object_id``).
+            object_id: 0..255, the first object (the only one for read code 4).
+                Objects: 0 VendorName, 1 ProductCode, 2 MajorMinorRevision,
+                3 VendorUrl, 4 ProductName, 5 ModelName, 6 UserApplicationName.
+
+        Returns:
+            Object id -> value bytes.
+        """
+        _check_choice(read_code, "read_code", _DEVICE_ID_READ_CODES)
+        _check_int(object_id, "object_id", 0, 255)
+        objects: dict[int, bytes] = {}
+        for _ in range(256):
+            request = bytes((_MEI_DEVICE_IDENTIFICATION, read_code, object_id))
+            response = self._perform_command(
+                43, request, check_payload=_device_identification_checker(request)
+            )
+            objects.update(_device_identification_objects(response))
+            more_follows, next_object_id = response[3], response[4]
+            if read_code == _DEVICE_ID_ONE_OBJECT or more_follows != _MORE_FOLLOWS:
+                break
+            object_id = next_object_id
+        return objects
+
+    def perform_command(self, functioncode: int, payload: bytes) -> bytes:
+        """Send any function code, such as a vendor's, and return the response payload.
+
+        The request is framed (slave address, CRC or LRC) and the response is
+        checked: checksum, slave address, function code or exception code, and
+        for standard function codes the layout. The length of a response of
+        an unknown function code is learnt by reading until the line is silent.
+
+        Args:
+            functioncode: 1..127.
+            payload: the request data after the function code, at most 252 bytes.
+
+        Returns:
+            The response data after the function code, checksum removed.
+        """
+        return self._perform_command(functioncode, payload)
+
     # -- transaction engine -------------------------------------------------
 
     def _generic_command(
@@ -875,7 +1189,14 @@ class Instrument:
             self._perform_command(functioncode, header + data)
         return None
 
-    def _perform_command(self, functioncode: int, payload_to_slave: bytes) -> bytes:
+    def _perform_command(
+        self,
+        functioncode: int,
+        payload_to_slave: bytes,
+        *,
+        expect_response: bool = True,
+        check_payload: Callable[[bytes], str | None] | None = None,
+    ) -> bytes:
         """Send one request and return the response payload, checked.
 
         Frames the payload (slave address, CRC or LRC), does the transaction
@@ -886,45 +1207,55 @@ class Instrument:
         Args:
             functioncode: 1..127.
             payload_to_slave: the request data after the function code.
+            expect_response: False for a request nothing answers.
+            check_payload: a further check of the response payload; returns
+                a description of what is wrong, or None.
 
         Returns:
             The response data after the function code, checksum removed
-            (b"" for a broadcast, which reads nothing).
+            (b"" when nothing is read: a broadcast, or no response expected).
 
         Raises:
             SlaveReportedException: the slave answered with an exception code.
             NoResponseError, InvalidResponseError, LocalEchoError: see their docs.
-            ValueError: a read function code for slave address 0 (broadcast).
+            ValueError: a function code that cannot be broadcast, for slave address 0.
         """
+        info = self._check_command(functioncode, payload_to_slave)
+        request = _build_frame(self.mode, self.address, functioncode, payload_to_slave)
+        if self.address == _BROADCAST_ADDRESS or not expect_response:
+            self._communicate(request, 0)
+            return b""
+        expected_size = _predict_response_size(self.mode, functioncode, payload_to_slave)
+        exchange = _Exchange(self.mode, self.address, functioncode, payload_to_slave, request, b"")
+        attempts = 1 + (self.retries if self.retry_writes or (info and not info.writes) else 0)
+        state = _port_state(self.serial)
+        with state.lock:
+            for attempt in range(1, attempts + 1):
+                try:
+                    response = self._communicate(request, expected_size)
+                    return _check_response(exchange._replace(response=response), check_payload)
+                except (NoResponseError, InvalidResponseError) as error:
+                    state.fault_time, state.fault_slaveaddress = _now(), self.address
+                    if attempt == attempts:
+                        raise
+                    self._note(f"Attempt {attempt} of {attempts} failed, trying again: {error}")
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _check_command(self, functioncode: int, payload_to_slave: bytes) -> _FunctionCode | None:
+        """Check a command's arguments; return what is known of its function code."""
         _check_int(functioncode, "functioncode", 1, 127)
         _check_bytes(payload_to_slave, "payload_to_slave")
+        if len(payload_to_slave) > _MAX_PAYLOAD_BYTES:
+            raise ValueError(
+                f"payload_to_slave must have at most {_MAX_PAYLOAD_BYTES} bytes, not {len(payload_to_slave)}"
+            )
         info = _FUNCTION_CODES.get(functioncode)
-        broadcast = self.address == _BROADCAST_ADDRESS
-        if broadcast and info is not None and not info.broadcast:
+        if self.address == _BROADCAST_ADDRESS and info is not None and not info.broadcast:
             raise ValueError(
                 f"Function code {functioncode} ({info.name}) cannot be broadcast: slave "
                 f"address 0 is only for writes (function codes {_broadcast_codes()})"
             )
-        request = _build_frame(self.mode, self.address, functioncode, payload_to_slave)
-        expected_size = _predict_response_size(self.mode, functioncode, payload_to_slave)
-        may_retry = self.retry_writes or (info is not None and not info.writes)
-        state = _port_state(self.serial)
-        with state.lock:
-            attempt = 0
-            while True:
-                try:
-                    response = self._communicate(request, expected_size)
-                    if broadcast:
-                        return b""
-                    return _check_response(
-                        _Exchange(self.mode, self.address, functioncode, payload_to_slave, request, response)
-                    )
-                except (NoResponseError, InvalidResponseError) as error:
-                    state.fault_time, state.fault_slaveaddress = _now(), self.address
-                    if not may_retry or attempt >= self.retries:
-                        raise
-                    attempt += 1
-                    self._note(f"Retry {attempt} of {self.retries} after: {error}")
+        return info
 
     def _communicate(self, request: bytes, number_of_bytes_to_read: int) -> bytes:
         """Write a request frame and read the response frame: raw bytes out and in.
@@ -938,11 +1269,12 @@ class Instrument:
         Args:
             request: a complete frame in the instrument's mode.
             number_of_bytes_to_read: the expected response length, used only
-                when the function code of the response has no known layout
-                (0: read until the line is silent).
+                when the function code of the response has no known layout;
+                negative: unknown (read until the line is silent); 0: no
+                response is expected (write only).
 
         Returns:
-            The bytes read (b"" after a broadcast).
+            The bytes read (b"" after a broadcast, or when none are expected).
 
         Raises:
             NoResponseError: nothing came back before the timeout.
@@ -984,6 +1316,8 @@ class Instrument:
         if slaveaddress == _BROADCAST_ADDRESS:
             self._note(f"Broadcast: waiting {self.broadcast_delay * 1000:.1f} ms")
             _sleep(self.broadcast_delay)
+            return b""
+        if number_of_bytes_to_read == 0:
             return b""
         if self.precalculate_read_size:
             prefixes = _frame_prefixes(self.mode, slaveaddress, functioncode)
@@ -1104,12 +1438,14 @@ class _Exchange(NamedTuple):
         )
 
 
-def _check_response(exchange: _Exchange) -> bytes:
+def _check_response(
+    exchange: _Exchange, check_payload: Callable[[bytes], str | None] | None = None
+) -> bytes:
     """Check a response completely against its request; return its payload.
 
     The checksum first, before anything in the frame is trusted; then the
     slave address, an exception code, the function code, the length and byte
-    count, and the echoed address, quantity or value.
+    count, the echoed address, quantity or value, and ``check_payload``.
     """
     frame = _unwrap_frame(exchange)
     if frame[0] != exchange.slaveaddress:
@@ -1130,6 +1466,9 @@ def _check_response(exchange: _Exchange) -> bytes:
         )
     payload = frame[2:]
     _check_against_request(exchange, payload)
+    problem = check_payload(payload) if check_payload else None
+    if problem:
+        raise exchange.invalid(problem)
     return payload
 
 
@@ -1179,6 +1518,8 @@ def _response_length(frame: bytes) -> int | None:
     functioncode = frame[1]
     if functioncode & _EXCEPTION_BIT:
         return 3
+    if functioncode == 43:
+        return _device_identification_length(frame)
     info = _FUNCTION_CODES.get(functioncode)
     if info is None:
         return None
@@ -1192,18 +1533,62 @@ def _response_length(frame: bytes) -> int | None:
     return count_end + int.from_bytes(frame[2:count_end], "big")
 
 
+def _device_identification_length(frame: bytes) -> int | None:
+    """Length of a Read Device Identification response: a list of objects.
+
+    After the function code: MEI type, read code, conformity level, more
+    follows, next object id, number of objects; then per object its id, its
+    length and the value.
+    """
+    if len(frame) > 2 and frame[2] != _MEI_DEVICE_IDENTIFICATION:
+        return None
+    position = 8
+    if len(frame) < position:
+        return position
+    for _ in range(frame[7]):
+        if len(frame) < position + 2:
+            return position + 2
+        position += 2 + frame[position + 1]
+    return position
+
+
 def _predict_response_size(mode: str, functioncode: int, payload_to_slave: bytes) -> int:
-    """Bytes of the normal response to a request, or 0 if the response must tell."""
+    """Bytes of the normal response to a request, or -1 if the response must tell."""
     info = _FUNCTION_CODES.get(functioncode)
     if info is None:
-        return 0
+        return -1
     if info.data_length is not None:
         data_length = info.data_length
     elif info.bits_per_item:
         data_length = 1 + _byte_count(info, payload_to_slave)
     else:
-        return 0
+        return -1
     return _wire_length(mode, 2 + data_length, complete=True)
+
+
+def _device_identification_checker(request: bytes) -> Callable[[bytes], str | None]:
+    """A check that a device identification response answers this request."""
+
+    def check(response: bytes) -> str | None:
+        if response[:2] != request[:2]:
+            return f"Wrong MEI type or read code: expected {_hex(request[:2])}, received {_hex(response[:2])}"
+        more_follows, next_object_id = response[3], response[4]
+        if more_follows == _MORE_FOLLOWS and next_object_id <= request[2]:
+            return f"More follows, but the next object id {next_object_id} does not advance past {request[2]}"
+        return None
+
+    return check
+
+
+def _device_identification_objects(response: bytes) -> dict[int, bytes]:
+    """The objects of a device identification response (layout checked)."""
+    objects = {}
+    position = 6
+    for _ in range(response[5]):
+        object_id, length = response[position], response[position + 1]
+        objects[object_id] = response[position + 2 : position + 2 + length]
+        position += 2 + length
+    return objects
 
 
 # ---------------------------------------------------------------------------
@@ -1429,7 +1814,7 @@ def _encode_value(
         register = _scale_up(value, number_of_decimals)
         return register.to_bytes(2, "big", signed=signed)
     if payloadformat == _Payloadformat.REGISTERS:
-        return _pack_words(*value)
+        return _encode_registers(value, signed)
     if payloadformat == _Payloadformat.LONG:
         return _encode_long(value, signed, byteorder, number_of_registers)
     if payloadformat == _Payloadformat.FLOAT:
@@ -1453,7 +1838,7 @@ def _decode_value(
     if payloadformat == _Payloadformat.REGISTER:
         return _scale_down(int.from_bytes(data, "big", signed=signed), number_of_decimals)
     if payloadformat == _Payloadformat.REGISTERS:
-        return list(struct.unpack(f">{len(data) // 2}H", data))
+        return _decode_registers(data, signed)
     if payloadformat == _Payloadformat.LONG:
         return _decode_long(data, signed, byteorder)
     if payloadformat == _Payloadformat.FLOAT:
@@ -1472,6 +1857,16 @@ def _scale_up(value: float, number_of_decimals: int) -> int:
 def _scale_down(register: int, number_of_decimals: int) -> int | float:
     """A register value divided by 10**decimals (a float when decimals > 0)."""
     return register / 10**number_of_decimals if number_of_decimals else register
+
+
+def _encode_registers(values: Sequence[int], signed: bool) -> bytes:
+    """16-bit register values, big-endian (two's complement when signed)."""
+    return struct.pack(f">{len(values)}{'h' if signed else 'H'}", *values)
+
+
+def _decode_registers(data: bytes, signed: bool) -> list[int]:
+    """Register bytes to 16-bit values (two's complement when signed)."""
+    return list(struct.unpack(f">{len(data) // 2}{'h' if signed else 'H'}", data))
 
 
 def _bytes_to_bits(data: bytes, number_of_bits: int) -> list[int]:
@@ -1594,21 +1989,51 @@ def _check_list(values: object, name: str, minimum: int, maximum: int) -> None:
         )
 
 
-def _check_registeraddress(registeraddress: object, quantity: int = 1) -> None:
+def _check_registeraddress(
+    registeraddress: object, quantity: int = 1, name: str = "registeraddress"
+) -> None:
     """A register address 0..65535 such that the quantity fits below 65536."""
-    _check_int(registeraddress, "registeraddress", 0, _MAX_REGISTER_ADDRESS)
+    _check_int(registeraddress, name, 0, _MAX_REGISTER_ADDRESS)
     last = registeraddress + quantity - 1  # type: ignore[operator]
     if last > _MAX_REGISTER_ADDRESS:
         raise ValueError(
-            f"registeraddress {registeraddress!r} with {quantity} items reaches address "
+            f"{name} {registeraddress!r} with {quantity} items reaches address "
             f"{last}, beyond the last address {_MAX_REGISTER_ADDRESS}"
         )
+
+
+def _check_file_record(
+    file_number: object, record_number: object, number_of_registers: object, maximum_count: int
+) -> None:
+    """A file number, a record number and a register count that stays in the file."""
+    _check_int(file_number, "file_number", 1, _MAX_FILE_NUMBER)
+    _check_int(record_number, "record_number", 0, _MAX_RECORD_NUMBER)
+    _check_int(number_of_registers, "number_of_registers", 1, maximum_count)
+    last = record_number + number_of_registers - 1  # type: ignore[operator]
+    if last > _MAX_RECORD_NUMBER:
+        raise ValueError(
+            f"record_number {record_number!r} with {number_of_registers} registers reaches "
+            f"record {last}, beyond the last record {_MAX_RECORD_NUMBER}"
+        )
+
+
+def _check_register_values(values: object, maximum_count: int, signed: bool) -> None:
+    """A list of 1..maximum_count 16-bit register values."""
+    _check_list(values, "values", 1, maximum_count)
+    minimum, maximum = _register_range(signed)
+    for value in values:  # type: ignore[attr-defined]
+        _check_int(value, "each of values", minimum, maximum)
+
+
+def _register_range(signed: bool) -> tuple[int, int]:
+    """The values a 16-bit register holds."""
+    return (-32768, 32767) if signed else (0, _MAX_REGISTER_VALUE)
 
 
 def _check_register_value(value: object, number_of_decimals: int, signed: bool) -> None:
     """A value that scales to a 16-bit register value."""
     _check_number(value, "value")
-    minimum, maximum = (-32768, 32767) if signed else (0, _MAX_REGISTER_VALUE)
+    minimum, maximum = _register_range(signed)
     register = _scale_up(value, number_of_decimals)  # type: ignore[arg-type]
     if not minimum <= register <= maximum:
         scaled = f" (times 10**{number_of_decimals}: {register})" if number_of_decimals else ""
