@@ -1930,6 +1930,86 @@ def _decode_string(data: bytes) -> str:
 
 
 # ---------------------------------------------------------------------------
+# Block decoding: public conversions between register lists and values.
+# They use the same private codecs as the Instrument methods, and the same
+# argument checks, so a block read can be decoded value by value.
+# ---------------------------------------------------------------------------
+
+
+def registers_to_long(
+    registers: Sequence[int], signed: bool = False, byteorder: int = BYTEORDER_BIG
+) -> int:
+    """The integer held in 2 registers (32 bit) or 4 registers (64 bit).
+
+    Example: ``registers_to_long(instrument.read_registers(0, 40)[6:8])``.
+
+    Args:
+        registers: 2 or 4 register values 0..65535.
+        signed: two's complement.
+        byteorder: a ``BYTEORDER_*`` constant (see :meth:`Instrument.read_long`).
+    """
+    _check_long_format(signed, byteorder, _count_of(registers, (2, 4)))
+    return _decode_long(_encode_registers(registers, False), signed, byteorder)
+
+
+def long_to_registers(
+    value: int, signed: bool = False, byteorder: int = BYTEORDER_BIG, number_of_registers: int = 2
+) -> list[int]:
+    """The 2 or 4 register values that hold an integer (as ``write_long`` writes them)."""
+    _check_long_format(signed, byteorder, number_of_registers)
+    _check_long_value(value, signed, number_of_registers)
+    return _decode_registers(_encode_long(value, signed, byteorder, number_of_registers), False)
+
+
+def registers_to_float(registers: Sequence[int], byteorder: int = BYTEORDER_BIG) -> float:
+    """The IEEE 754 float held in 2 registers (single) or 4 registers (double)."""
+    _check_float_format(_count_of(registers, (2, 4)), byteorder)
+    return _decode_float(_encode_registers(registers, False), byteorder)
+
+
+def float_to_registers(
+    value: float, number_of_registers: int = 2, byteorder: int = BYTEORDER_BIG
+) -> list[int]:
+    """The 2 or 4 register values that hold a float (as ``write_float`` writes them)."""
+    _check_float_format(number_of_registers, byteorder)
+    _check_float_value(value, number_of_registers)
+    return _decode_registers(_encode_float(value, byteorder, number_of_registers), False)
+
+
+def registers_to_string(registers: Sequence[int]) -> str:
+    """The text held in registers, 2 Latin-1 characters each (high byte first)."""
+    _check_register_values(registers, _MAX_REGISTERS_READ, False, "registers")
+    return _decode_string(_encode_registers(registers, False))
+
+
+def string_to_registers(textstring: str, number_of_registers: int) -> list[int]:
+    """The register values for ASCII text, padded with spaces (as ``write_string``)."""
+    _check_int(number_of_registers, "number_of_registers", 1, _MAX_REGISTERS_READ)
+    _check_string(textstring, number_of_registers)
+    return _decode_registers(_encode_string(textstring, number_of_registers), False)
+
+
+def register_to_signed(register: int) -> int:
+    """A register value 0..65535 read as two's complement: -32768..32767."""
+    _check_int(register, "register", 0, _MAX_REGISTER_VALUE)
+    return _decode_registers(_encode_registers([register], False), True)[0]
+
+
+def signed_to_register(value: int) -> int:
+    """The register value 0..65535 for a signed value -32768..32767."""
+    _check_int(value, "value", -32768, 32767)
+    return _decode_registers(_encode_registers([value], True), False)[0]
+
+
+def _count_of(registers: object, counts: tuple[int, ...]) -> int:
+    """The number of register values, checked: a list of allowed length and range."""
+    _check_register_values(registers, max(counts), False, "registers")
+    count = len(registers)  # type: ignore[arg-type]
+    _check_choice(count, "the number of registers", counts)
+    return count
+
+
+# ---------------------------------------------------------------------------
 # Validation: TypeError for a wrong type, ValueError for a wrong value,
 # both naming the argument, showing the value and saying what is allowed.
 # ---------------------------------------------------------------------------
@@ -2017,12 +2097,14 @@ def _check_file_record(
         )
 
 
-def _check_register_values(values: object, maximum_count: int, signed: bool) -> None:
+def _check_register_values(
+    values: object, maximum_count: int, signed: bool, name: str = "values"
+) -> None:
     """A list of 1..maximum_count 16-bit register values."""
-    _check_list(values, "values", 1, maximum_count)
+    _check_list(values, name, 1, maximum_count)
     minimum, maximum = _register_range(signed)
     for value in values:  # type: ignore[attr-defined]
-        _check_int(value, "each of values", minimum, maximum)
+        _check_int(value, f"each of {name}", minimum, maximum)
 
 
 def _register_range(signed: bool) -> tuple[int, int]:
