@@ -26,11 +26,14 @@ __license__ = "Apache License, Version 2.0"
 __url__ = "https://github.com/pyhys/minimalmodbus"
 __version__ = "3.0.0.dev1"
 
+import argparse
 import binascii
 import enum
+import json
 import logging
 import math
 import struct
+import sys
 import threading
 import time
 import weakref
@@ -400,9 +403,7 @@ def _port_from_argument(port: str | SerialPort) -> SerialPort:
         return _shared_port(port)
     if all(hasattr(port, name) for name in ("open", "close", "read", "write", "is_open")):
         return port
-    raise MasterReportedException(
-        f"port must be a port name (str) or a serial port object, not {port!r}"
-    )
+    raise MasterReportedException(f"port must be a port name (str) or a serial port object, not {port!r}")
 
 
 def _silent_period(port: SerialPort) -> float:
@@ -589,9 +590,11 @@ class Instrument:
         """
         _check_registeraddress(registeraddress)
         _check_choice(functioncode, "functioncode", _READ_BIT_CODES)
-        return int(self._generic_command(
-            functioncode, registeraddress, number_of_bits=1, payloadformat=_Payloadformat.BIT
-        ))
+        return int(
+            self._generic_command(
+                functioncode, registeraddress, number_of_bits=1, payloadformat=_Payloadformat.BIT
+            )
+        )
 
     def write_bit(self, registeraddress: int, value: int, functioncode: int = 5) -> None:
         """Write one coil with function code 5 (default) or 15.
@@ -618,7 +621,9 @@ class Instrument:
         _check_registeraddress(registeraddress, number_of_bits)
         _check_choice(functioncode, "functioncode", _READ_BIT_CODES)
         bits: list[int] = self._generic_command(
-            functioncode, registeraddress, number_of_bits=number_of_bits,
+            functioncode,
+            registeraddress,
+            number_of_bits=number_of_bits,
             payloadformat=_Payloadformat.BITS,
         )
         return bits
@@ -664,8 +669,12 @@ class Instrument:
         _check_choice(functioncode, "functioncode", _READ_REGISTER_CODES)
         _check_bool(signed, "signed")
         value: int | float = self._generic_command(
-            functioncode, registeraddress, number_of_decimals=number_of_decimals,
-            number_of_registers=1, signed=signed, payloadformat=_Payloadformat.REGISTER,
+            functioncode,
+            registeraddress,
+            number_of_decimals=number_of_decimals,
+            number_of_registers=1,
+            signed=signed,
+            payloadformat=_Payloadformat.REGISTER,
         )
         return value
 
@@ -694,8 +703,13 @@ class Instrument:
         _check_bool(signed, "signed")
         _check_register_value(value, number_of_decimals, signed)
         self._generic_command(
-            functioncode, registeraddress, value, number_of_decimals=number_of_decimals,
-            number_of_registers=1, signed=signed, payloadformat=_Payloadformat.REGISTER,
+            functioncode,
+            registeraddress,
+            value,
+            number_of_decimals=number_of_decimals,
+            number_of_registers=1,
+            signed=signed,
+            payloadformat=_Payloadformat.REGISTER,
         )
 
     def read_registers(
@@ -721,8 +735,11 @@ class Instrument:
         _check_choice(functioncode, "functioncode", _READ_REGISTER_CODES)
         _check_bool(signed, "signed")
         registers: list[int] = self._generic_command(
-            functioncode, registeraddress, number_of_registers=number_of_registers,
-            signed=signed, payloadformat=_Payloadformat.REGISTERS,
+            functioncode,
+            registeraddress,
+            number_of_registers=number_of_registers,
+            signed=signed,
+            payloadformat=_Payloadformat.REGISTERS,
         )
         return registers
 
@@ -738,8 +755,12 @@ class Instrument:
         _check_register_values(values, _MAX_REGISTERS_WRITE, signed)
         _check_registeraddress(registeraddress, len(values))
         self._generic_command(
-            16, registeraddress, values, number_of_registers=len(values),
-            signed=signed, payloadformat=_Payloadformat.REGISTERS,
+            16,
+            registeraddress,
+            values,
+            number_of_registers=len(values),
+            signed=signed,
+            payloadformat=_Payloadformat.REGISTERS,
         )
 
     # -- values spanning several registers ----------------------------------
@@ -779,8 +800,12 @@ class Instrument:
         _check_choice(functioncode, "functioncode", _READ_REGISTER_CODES)
         _check_long_format(signed, byteorder, number_of_registers)
         value: int = self._generic_command(
-            functioncode, registeraddress, number_of_registers=number_of_registers,
-            signed=signed, byteorder=byteorder, payloadformat=_Payloadformat.LONG,
+            functioncode,
+            registeraddress,
+            number_of_registers=number_of_registers,
+            signed=signed,
+            byteorder=byteorder,
+            payloadformat=_Payloadformat.LONG,
         )
         return value
 
@@ -801,8 +826,13 @@ class Instrument:
         _check_long_format(signed, byteorder, number_of_registers)
         _check_long_value(value, signed, number_of_registers)
         self._generic_command(
-            16, registeraddress, value, number_of_registers=number_of_registers,
-            signed=signed, byteorder=byteorder, payloadformat=_Payloadformat.LONG,
+            16,
+            registeraddress,
+            value,
+            number_of_registers=number_of_registers,
+            signed=signed,
+            byteorder=byteorder,
+            payloadformat=_Payloadformat.LONG,
         )
 
     def read_float(
@@ -824,8 +854,11 @@ class Instrument:
         _check_choice(functioncode, "functioncode", _READ_REGISTER_CODES)
         _check_float_format(number_of_registers, byteorder)
         value: float = self._generic_command(
-            functioncode, registeraddress, number_of_registers=number_of_registers,
-            byteorder=byteorder, payloadformat=_Payloadformat.FLOAT,
+            functioncode,
+            registeraddress,
+            number_of_registers=number_of_registers,
+            byteorder=byteorder,
+            payloadformat=_Payloadformat.FLOAT,
         )
         return value
 
@@ -844,13 +877,15 @@ class Instrument:
         _check_float_format(number_of_registers, byteorder)
         _check_float_value(value, number_of_registers)
         self._generic_command(
-            16, registeraddress, value, number_of_registers=number_of_registers,
-            byteorder=byteorder, payloadformat=_Payloadformat.FLOAT,
+            16,
+            registeraddress,
+            value,
+            number_of_registers=number_of_registers,
+            byteorder=byteorder,
+            payloadformat=_Payloadformat.FLOAT,
         )
 
-    def read_string(
-        self, registeraddress: int, number_of_registers: int = 16, functioncode: int = 3
-    ) -> str:
+    def read_string(self, registeraddress: int, number_of_registers: int = 16, functioncode: int = 3) -> str:
         """Read a string stored 2 characters per register (first in the high byte).
 
         Args:
@@ -865,14 +900,14 @@ class Instrument:
         _check_registeraddress(registeraddress, number_of_registers)
         _check_choice(functioncode, "functioncode", _READ_REGISTER_CODES)
         text: str = self._generic_command(
-            functioncode, registeraddress, number_of_registers=number_of_registers,
+            functioncode,
+            registeraddress,
+            number_of_registers=number_of_registers,
             payloadformat=_Payloadformat.STRING,
         )
         return text
 
-    def write_string(
-        self, registeraddress: int, textstring: str, number_of_registers: int = 16
-    ) -> None:
+    def write_string(self, registeraddress: int, textstring: str, number_of_registers: int = 16) -> None:
         """Write an ASCII string, padded with spaces to fill the registers.
 
         Args:
@@ -884,7 +919,10 @@ class Instrument:
         _check_registeraddress(registeraddress, number_of_registers)
         _check_string(textstring, number_of_registers)
         self._generic_command(
-            16, registeraddress, textstring, number_of_registers=number_of_registers,
+            16,
+            registeraddress,
+            textstring,
+            number_of_registers=number_of_registers,
             payloadformat=_Payloadformat.STRING,
         )
 
@@ -1173,15 +1211,11 @@ class Instrument:
         quantity = number_of_bits if bitwise else number_of_registers
         if functioncode in _READ_BIT_CODES + _READ_REGISTER_CODES:
             response = self._perform_command(functioncode, _pack_words(registeraddress, quantity))
-            return _decode_value(
-                payloadformat, response[1:], quantity, number_of_decimals, signed, byteorder
-            )
+            return _decode_value(payloadformat, response[1:], quantity, number_of_decimals, signed, byteorder)
         if functioncode == 5:
             self._perform_command(5, _pack_words(registeraddress) + (_COIL_ON if value else _COIL_OFF))
             return None
-        data = _encode_value(
-            payloadformat, value, number_of_registers, number_of_decimals, signed, byteorder
-        )
+        data = _encode_value(payloadformat, value, number_of_registers, number_of_decimals, signed, byteorder)
         if functioncode == 6:
             self._perform_command(6, _pack_words(registeraddress) + data)
         else:
@@ -1291,9 +1325,7 @@ class Instrument:
                 raise
             except (serial.SerialException, OSError) as error:
                 _close_quietly(port)
-                raise MasterReportedException(
-                    f"Port error on {port.port!r}: {error}", request
-                ) from error
+                raise MasterReportedException(f"Port error on {port.port!r}: {error}", request) from error
             finally:
                 state.last_activity = _now()
                 if self.close_port_after_each_call:
@@ -1334,9 +1366,7 @@ class Instrument:
             )
         return response
 
-    def _prepare_line(
-        self, port: SerialPort, state: _PortState, slaveaddress: int, silence: float
-    ) -> None:
+    def _prepare_line(self, port: SerialPort, state: _PortState, slaveaddress: int, silence: float) -> None:
         """Drain a failed exchange, clear the buffers, wait for the silence."""
         if state.fault_slaveaddress is not None:
             self._drain(port, state, slaveaddress, silence)
@@ -1438,9 +1468,7 @@ class _Exchange(NamedTuple):
         )
 
 
-def _check_response(
-    exchange: _Exchange, check_payload: Callable[[bytes], str | None] | None = None
-) -> bytes:
+def _check_response(exchange: _Exchange, check_payload: Callable[[bytes], str | None] | None = None) -> bytes:
     """Check a response completely against its request; return its payload.
 
     The checksum first, before anything in the frame is trusted; then the
@@ -1449,15 +1477,11 @@ def _check_response(
     """
     frame = _unwrap_frame(exchange)
     if frame[0] != exchange.slaveaddress:
-        raise exchange.invalid(
-            f"Wrong slave address: expected {exchange.slaveaddress}, received {frame[0]}"
-        )
+        raise exchange.invalid(f"Wrong slave address: expected {exchange.slaveaddress}, received {frame[0]}")
     if frame[1] == exchange.functioncode | _EXCEPTION_BIT and len(frame) == 3:
         raise _slave_exception(exchange, frame[2])
     if frame[1] != exchange.functioncode:
-        raise exchange.invalid(
-            f"Wrong function code: expected {exchange.functioncode}, received {frame[1]}"
-        )
+        raise exchange.invalid(f"Wrong function code: expected {exchange.functioncode}, received {frame[1]}")
     expected_length = _response_length(frame)
     if expected_length is not None and expected_length != len(frame):
         raise exchange.invalid(
@@ -1936,9 +1960,7 @@ def _decode_string(data: bytes) -> str:
 # ---------------------------------------------------------------------------
 
 
-def registers_to_long(
-    registers: Sequence[int], signed: bool = False, byteorder: int = BYTEORDER_BIG
-) -> int:
+def registers_to_long(registers: Sequence[int], signed: bool = False, byteorder: int = BYTEORDER_BIG) -> int:
     """The integer held in 2 registers (32 bit) or 4 registers (64 bit).
 
     Example: ``registers_to_long(instrument.read_registers(0, 40)[6:8])``.
@@ -2064,14 +2086,10 @@ def _check_list(values: object, name: str, minimum: int, maximum: int) -> None:
     if not isinstance(values, (list, tuple)):
         raise TypeError(f"{name} must be a list, not {type(values).__name__}: {values!r}")
     if not minimum <= len(values) <= maximum:
-        raise ValueError(
-            f"{name} must have {minimum}..{maximum} items, not {len(values)}: {values!r}"
-        )
+        raise ValueError(f"{name} must have {minimum}..{maximum} items, not {len(values)}: {values!r}")
 
 
-def _check_registeraddress(
-    registeraddress: object, quantity: int = 1, name: str = "registeraddress"
-) -> None:
+def _check_registeraddress(registeraddress: object, quantity: int = 1, name: str = "registeraddress") -> None:
     """A register address 0..65535 such that the quantity fits below 65536."""
     _check_int(registeraddress, name, 0, _MAX_REGISTER_ADDRESS)
     last = registeraddress + quantity - 1  # type: ignore[operator]
@@ -2097,9 +2115,7 @@ def _check_file_record(
         )
 
 
-def _check_register_values(
-    values: object, maximum_count: int, signed: bool, name: str = "values"
-) -> None:
+def _check_register_values(values: object, maximum_count: int, signed: bool, name: str = "values") -> None:
     """A list of 1..maximum_count 16-bit register values."""
     _check_list(values, name, 1, maximum_count)
     minimum, maximum = _register_range(signed)
@@ -2167,3 +2183,424 @@ def _check_string(textstring: object, number_of_registers: int) -> None:
             f"textstring must have at most {2 * number_of_registers} characters for "
             f"{number_of_registers} registers, not {len(textstring)}: {textstring!r}"
         )
+
+
+# ---------------------------------------------------------------------------
+# Command-line tool: python -m minimalmodbus (console script: minimalmodbus)
+# ---------------------------------------------------------------------------
+
+# Register tables on the command line: mbpoll's numbers and names.
+_CLI_TABLES = {
+    "0": "coil",
+    "coil": "coil",
+    "1": "discrete",
+    "discrete": "discrete",
+    "3": "input",
+    "input": "input",
+    "4": "holding",
+    "holding": "holding",
+}
+_CLI_READ_CODES = {"coil": 1, "discrete": 2, "input": 4, "holding": 3}
+
+# Value formats of registers: registers per value (string: the count is in registers).
+_CLI_FORMATS = {
+    "uint16": 1,
+    "int16": 1,
+    "hex": 1,
+    "uint32": 2,
+    "int32": 2,
+    "uint64": 4,
+    "int64": 4,
+    "float32": 2,
+    "float64": 4,
+    "string": 1,
+}
+_CLI_FORMAT_ALIASES = {"int": "int32", "float": "float32"}  # mbpoll's 4:int, 4:float
+_CLI_BYTEORDERS = {
+    "big": BYTEORDER_BIG,
+    "little": BYTEORDER_LITTLE,
+    "bigswap": BYTEORDER_BIG_SWAP,
+    "littleswap": BYTEORDER_LITTLE_SWAP,
+}
+_CLI_PARITIES = {"none": "N", "even": "E", "odd": "O", "n": "N", "e": "E", "o": "O"}
+
+_EXIT_MODBUS_ERROR = 1  # no response, invalid response, slave exception
+_EXIT_USAGE = 2  # bad arguments (argparse uses 2 as well)
+_EXIT_PORT = 3  # the port cannot be opened
+_EXIT_INTERRUPTED = 130
+
+
+class _Selection(NamedTuple):
+    """What the command line selects: table, format, first register, count."""
+
+    table: str
+    valueformat: str
+    registeraddress: int
+    quantity: int
+    byteorder: int
+    decimals: int
+
+    @property
+    def registers_per_value(self) -> int:
+        """Registers one value occupies (1 for bits and strings)."""
+        return 1 if self.table in ("coil", "discrete") else _CLI_FORMATS[self.valueformat]
+
+
+def _parse_type(text: str) -> tuple[str, str]:
+    """``-t`` argument: TABLE[:FORMAT], e.g. ``4:float`` or ``holding:int16``."""
+    table_text, _, format_text = text.lower().partition(":")
+    table = _CLI_TABLES.get(table_text)
+    valueformat = _CLI_FORMAT_ALIASES.get(format_text, format_text or "uint16")
+    if table is None or valueformat not in _CLI_FORMATS:
+        raise argparse.ArgumentTypeError(
+            f"type must be TABLE[:FORMAT] with TABLE one of 0|coil, 1|discrete, 3|input, "
+            f"4|holding and FORMAT one of {', '.join(_CLI_FORMATS)}, int, float; not {text!r}"
+        )
+    if table in ("coil", "discrete") and format_text:
+        raise argparse.ArgumentTypeError(f"bits have no format: {text!r}")
+    return table, valueformat
+
+
+def _selection(args: argparse.Namespace) -> _Selection:
+    """The selection from parsed arguments."""
+    table, valueformat = args.type
+    return _Selection(
+        table, valueformat, args.register, args.count, _CLI_BYTEORDERS[args.byteorder], args.decimals
+    )
+
+
+def _read_selection(instrument: Instrument, selection: _Selection) -> list[tuple[int, Any]]:
+    """Read the selected values in one transaction; (register address, value) pairs."""
+    first, count = selection.registeraddress, selection.quantity
+    functioncode = _CLI_READ_CODES[selection.table]
+    if selection.table in ("coil", "discrete"):
+        bits = instrument.read_bits(first, count, functioncode)
+        return list(enumerate(bits, start=first))
+    if selection.valueformat == "string":
+        return [(first, instrument.read_string(first, count, functioncode))]
+    width = selection.registers_per_value
+    registers = instrument.read_registers(first, count * width, functioncode)
+    return [
+        (first + index * width, _decode_cli_value(registers[index * width : (index + 1) * width], selection))
+        for index in range(count)
+    ]
+
+
+def _decode_cli_value(registers: list[int], selection: _Selection) -> Any:
+    """One value of the selected format, decoded with the block-decoding functions."""
+    valueformat = selection.valueformat
+    if valueformat == "hex":
+        return f"0x{registers[0]:04X}"
+    if valueformat in ("uint16", "int16"):
+        register = register_to_signed(registers[0]) if valueformat == "int16" else registers[0]
+        return _scale_down(register, selection.decimals)
+    if valueformat.startswith("float"):
+        return registers_to_float(registers, selection.byteorder)
+    return registers_to_long(registers, valueformat.startswith("int"), selection.byteorder)
+
+
+def _encode_cli_values(texts: Sequence[str], selection: _Selection) -> list[int]:
+    """Register values (or bits) for the values given on the command line."""
+    valueformat = selection.valueformat
+    if selection.table in ("coil", "discrete"):
+        return [int(text, 0) for text in texts]
+    if valueformat == "string":
+        return string_to_registers(" ".join(texts), selection.quantity)
+    registers: list[int] = []
+    for text in texts:
+        if valueformat in ("uint16", "int16", "hex"):
+            value = _scale_up(float(text) if selection.decimals else int(text, 0), selection.decimals)
+            registers.append(signed_to_register(value) if valueformat == "int16" else value)
+        elif valueformat.startswith("float"):
+            registers += float_to_registers(float(text), _CLI_FORMATS[valueformat], selection.byteorder)
+        else:
+            registers += long_to_registers(
+                int(text, 0), valueformat.startswith("int"), selection.byteorder, _CLI_FORMATS[valueformat]
+            )
+    return registers
+
+
+def _write_selection(instrument: Instrument, selection: _Selection, texts: Sequence[str]) -> None:
+    """Write values: coils with function code 15 (5 for one), registers with 16."""
+    values = _encode_cli_values(texts, selection)
+    if selection.table == "coil":
+        if len(values) == 1:
+            instrument.write_bit(selection.registeraddress, values[0])
+        else:
+            instrument.write_bits(selection.registeraddress, values)
+    elif selection.table == "holding":
+        instrument.write_registers(selection.registeraddress, values)
+    else:
+        raise ValueError(
+            f"{selection.table} registers are read-only; write coils (0) or holding registers (4)"
+        )
+
+
+def _print_values(args: argparse.Namespace, values: list[tuple[int, Any]]) -> None:
+    """Values for people, or as JSON with --json."""
+    table, valueformat = args.type
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "slave": args.slave,
+                    "table": table,
+                    "format": valueformat,
+                    "values": [{"register": address, "value": value} for address, value in values],
+                }
+            )
+        )
+        return
+    print(f"Slave {args.slave}, {table}, {valueformat if table in ('input', 'holding') else 'bits'}:")
+    for address, value in values:
+        print(f"  [{address}] {value}")
+
+
+def _open_instrument(args: argparse.Namespace, slaveaddress: int) -> Instrument:
+    """An instrument with the port settings of the command line."""
+    try:
+        instrument = Instrument(args.port, slaveaddress, mode=args.mode, debug=args.debug)
+    except MasterReportedException as error:
+        print(f"minimalmodbus: {error}", file=sys.stderr)
+        raise SystemExit(_EXIT_PORT) from error
+    port = instrument.serial
+    port.baudrate = args.baudrate
+    port.timeout = args.timeout
+    for setting, value in (("parity", _CLI_PARITIES[args.parity]), ("stopbits", args.stopbits)):
+        if hasattr(port, setting):
+            setattr(port, setting, value)
+    return instrument
+
+
+def _command_read(args: argparse.Namespace) -> int:
+    """``read``: read values once."""
+    instrument = _open_instrument(args, args.slave)
+    _print_values(args, _read_selection(instrument, _selection(args)))
+    return 0
+
+
+def _command_write(args: argparse.Namespace) -> int:
+    """``write``: write values."""
+    instrument = _open_instrument(args, args.slave)
+    _write_selection(instrument, _selection(args), args.values)
+    if not args.json:
+        print(f"Wrote {' '.join(args.values)} to slave {args.slave} at register {args.register}")
+    return 0
+
+
+def _command_monitor(args: argparse.Namespace) -> int:
+    """``monitor``: poll values at an interval; redraw in place on a terminal."""
+    instrument = _open_instrument(args, args.slave)
+    selection = _selection(args)
+    in_place = sys.stdout.isatty() and not args.json
+    lines_drawn = 0
+    poll = 0
+    while args.iterations == 0 or poll < args.iterations:
+        poll += 1
+        try:
+            lines = [f"  [{address}] {value}" for address, value in _read_selection(instrument, selection)]
+        except ModbusException as error:
+            lines = [f"  {type(error).__name__}: {error}"]
+        if args.json:
+            print(json.dumps({"poll": poll, "lines": lines}), flush=True)
+        else:
+            if in_place and lines_drawn:
+                print(f"\x1b[{lines_drawn}F\x1b[J", end="")
+            print(
+                f"Slave {args.slave}, {selection.table}, poll {poll} every {args.interval} s",
+                *lines,
+                sep="\n",
+            )
+            lines_drawn = 1 + len(lines)
+            sys.stdout.flush()
+        if args.iterations == 0 or poll < args.iterations:
+            _sleep(args.interval)
+    return 0
+
+
+def _probe(instrument: Instrument, registeraddress: int) -> str | None:
+    """What a slave answers to a holding register read, or None if nobody answers."""
+    try:
+        return f"register {registeraddress} = {instrument.read_register(registeraddress)}"
+    except SlaveReportedException as error:
+        meaning = _EXCEPTION_CODES.get(error.exception_code or 0, ("unknown",))[0]
+        return f"exception code {error.exception_code} ({meaning})"
+    except (NoResponseError, InvalidResponseError):
+        return None
+
+
+def _command_scan(args: argparse.Namespace) -> int:
+    """``scan``: try slave addresses (and baud rates); report who answers."""
+    instrument = _open_instrument(args, args.first)
+    baudrates = args.baudrates or [args.baudrate]
+    candidates = [
+        (baudrate, address) for baudrate in baudrates for address in range(args.first, args.last + 1)
+    ]
+    found: list[tuple[int, int, str]] = []
+    show_progress = sys.stderr.isatty()
+    interrupted = False
+    try:
+        for done, (baudrate, slaveaddress) in enumerate(candidates, start=1):
+            instrument.serial.baudrate = baudrate
+            instrument.address = slaveaddress
+            answer = _probe(instrument, args.register)
+            if answer is not None:
+                found.append((slaveaddress, baudrate, answer))
+            if show_progress:
+                _draw_progress(
+                    done, len(candidates), f"slave {slaveaddress} at {baudrate} baud, found {len(found)}"
+                )
+    except KeyboardInterrupt:
+        interrupted = True
+    if show_progress:
+        print(file=sys.stderr)
+    _print_scan_summary(args, found, interrupted)
+    if interrupted:
+        return _EXIT_INTERRUPTED
+    return 0 if found else _EXIT_MODBUS_ERROR
+
+
+def _draw_progress(done: int, total: int, text: str) -> None:
+    """A progress bar on stderr, redrawn in place."""
+    width = 30
+    filled = width * done // total
+    print(
+        f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {text}\x1b[K",
+        end="",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def _print_scan_summary(
+    args: argparse.Namespace, found: list[tuple[int, int, str]], interrupted: bool
+) -> None:
+    """The slaves that answered, as a table or JSON."""
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "port": args.port,
+                    "interrupted": interrupted,
+                    "found": [
+                        {"slave": slave, "baudrate": baud, "answer": answer} for slave, baud, answer in found
+                    ],
+                }
+            )
+        )
+        return
+    status = " (interrupted)" if interrupted else ""
+    print(f"Scan of {args.port}{status}: {len(found)} slave(s) answered")
+    if found:
+        print(f"  {'slave':>5}  {'baudrate':>8}  answer")
+        for slave, baudrate, answer in found:
+            print(f"  {slave:>5}  {baudrate:>8}  {answer}")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    """The command line: subcommands read, write, monitor, scan, simulate, demo."""
+    parser = argparse.ArgumentParser(
+        prog="minimalmodbus",
+        description="Talk to Modbus RTU/ASCII slaves on a serial port (options as in mbpoll). "
+        "Register addresses are 0-based, as in the protocol and in minimalmodbus.Instrument.",
+    )
+    parser.add_argument("--version", action="version", version=f"minimalmodbus {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    port = _port_options()
+    values = _value_options()
+    read = commands.add_parser("read", parents=[port, values], help="read values once")
+    read.set_defaults(handler=_command_read)
+    write = commands.add_parser("write", parents=[port, values], help="write values")
+    write.add_argument("values", nargs="+", help="values to write (a text for string)")
+    write.set_defaults(handler=_command_write)
+    monitor = commands.add_parser("monitor", parents=[port, values], help="poll values at an interval")
+    monitor.add_argument("--interval", type=float, default=1.0, help="seconds between polls (default 1)")
+    monitor.add_argument("--iterations", type=int, default=0, help="polls to make (default 0: until Ctrl-C)")
+    monitor.set_defaults(handler=_command_monitor)
+    scan = commands.add_parser("scan", parents=[port], help="find the slaves that answer")
+    scan.add_argument("--from", dest="first", type=int, default=1, help="first slave address (default 1)")
+    scan.add_argument("--to", dest="last", type=int, default=247, help="last slave address (default 247)")
+    scan.add_argument(
+        "--baudrates",
+        type=lambda text: [int(part) for part in text.split(",")],
+        help="comma-separated baud rates to try, e.g. 9600,19200",
+    )
+    scan.add_argument("-r", "--register", type=int, default=0, help="holding register to probe (default 0)")
+    scan.set_defaults(handler=_command_scan, timeout=0.05)
+    _add_simulator_commands(commands)
+    return parser
+
+
+def _add_simulator_commands(commands: Any) -> None:
+    """``simulate`` and ``demo``: a simulated slave on a pseudo-terminal (dummy_serial)."""
+
+
+def _port_options() -> argparse.ArgumentParser:
+    """Options of the port and the protocol, shared by the commands that use a port."""
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument("port", help="serial port name or URL: /dev/ttyUSB0, COM4, socket://host:port")
+    options.add_argument("-b", "--baudrate", type=int, default=19200, help="baud rate (default 19200)")
+    options.add_argument(
+        "-P", "--parity", choices=sorted(_CLI_PARITIES), default="none", help="parity (default none)"
+    )
+    options.add_argument(
+        "-s", "--stopbits", type=int, choices=(1, 2), default=1, help="stop bits (default 1)"
+    )
+    options.add_argument("--mode", choices=(MODE_RTU, MODE_ASCII), default=MODE_RTU, help="default rtu")
+    options.add_argument("--timeout", type=float, default=0.5, help="seconds to wait for an answer")
+    options.add_argument("--debug", action="store_true", help="print every frame written and read")
+    options.add_argument("--json", action="store_true", help="print JSON for scripts")
+    return options
+
+
+def _value_options() -> argparse.ArgumentParser:
+    """Options that select values: slave, table and format, register, count."""
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument("-a", "--slave", type=int, default=1, help="slave address (default 1)")
+    options.add_argument(
+        "-t",
+        "--type",
+        type=_parse_type,
+        default=("holding", "uint16"),
+        help="TABLE[:FORMAT]: 0|coil, 1|discrete, 3|input, 4|holding (default); "
+        "FORMAT: uint16 (default), int16, hex, uint32, int32, uint64, int64, "
+        "float32, float64, string; int and float as in mbpoll (32 bit)",
+    )
+    options.add_argument("-r", "--register", type=int, default=0, help="first register address, 0-based")
+    options.add_argument(
+        "-c", "--count", type=int, default=1, help="number of values (registers for a string; default 1)"
+    )
+    options.add_argument(
+        "-B",
+        "--byteorder",
+        choices=list(_CLI_BYTEORDERS),
+        default="big",
+        help="byte order of 32/64-bit values (default big)",
+    )
+    options.add_argument("--decimals", type=int, default=0, help="decimals of 16-bit values (default 0)")
+    return options
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command-line tool; returns the exit code.
+
+    Exit codes: 0 success, 1 a Modbus error (no response, invalid response,
+    slave exception; for scan: nobody answered), 2 bad arguments, 3 the
+    port cannot be opened, 130 interrupted.
+    """
+    args = _build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except ModbusException as error:
+        print(f"minimalmodbus: {type(error).__name__}: {error}", file=sys.stderr)
+        return _EXIT_MODBUS_ERROR
+    except (TypeError, ValueError) as error:
+        print(f"minimalmodbus: bad argument: {error}", file=sys.stderr)
+        return _EXIT_USAGE
+    except KeyboardInterrupt:
+        print("minimalmodbus: interrupted", file=sys.stderr)
+        return _EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -20,6 +20,7 @@ setup(
     py_modules=["minimalmodbus", "dummy_serial"],
     python_requires=">=3.9",
     install_requires=["pyserial>=3.0"],
+    entry_points={"console_scripts": ["minimalmodbus = minimalmodbus:main"]},
     extras_require={
         "test": ["pytest>=7", "hypothesis>=6"],
         "lint": ["ruff>=0.5", "mypy>=1.10", "types-pyserial"],
