@@ -1719,27 +1719,36 @@ def _read_frame(
     length from the header (:func:`_response_length`): 3 more bytes for an
     exception in RTU, a fixed length, or a byte count. A function code of
     unknown layout is read to ``number_of_bytes_to_read`` if given, else
-    until the line is silent. A short read (timeout) returns what came;
-    the response checks then report it.
+    until the line is silent. A short read means the timeout passed: what
+    came is returned at once, and the response checks report it.
     """
-    received = _find_frame_start(port, port.read(_wire_length(mode, 3)), prefixes)
+    received = _read_to(port, b"", _wire_length(mode, 3))
+    if len(received) < _wire_length(mode, 3):
+        return received
+    received = _find_frame_start(port, received, prefixes)
     if not received.startswith(prefixes):
         return received
     frame_length = 3
     while True:
-        received += port.read(max(0, _wire_length(mode, frame_length) - len(received)))
+        received = _read_to(port, received, _wire_length(mode, frame_length))
         header = _decode_header(mode, received)
         if len(header) < frame_length:
             return received
         length = _response_length(header)
         if length is None:
             if number_of_bytes_to_read > len(received):
-                return received + port.read(number_of_bytes_to_read - len(received))
+                return _read_to(port, received, number_of_bytes_to_read)
             return received + _read_until_silence(port, silence, _max_frame_bytes(mode))
         if length <= frame_length:
-            break
+            return _read_to(port, received, _wire_length(mode, frame_length, complete=True))
         frame_length = length
-    return received + port.read(_wire_length(mode, frame_length, complete=True) - len(received))
+
+
+def _read_to(port: SerialPort, received: bytes, total: int) -> bytes:
+    """Read until ``total`` bytes are in, or the port's timeout passes."""
+    if len(received) >= total:
+        return received
+    return received + port.read(total - len(received))
 
 
 def _find_frame_start(port: SerialPort, received: bytes, prefixes: tuple[bytes, bytes]) -> bytes:

@@ -1,0 +1,1 @@
+"""Independent Modbus implementations (peers) and plumbing for interoperability tests."""
