@@ -796,9 +796,9 @@ class Instrument:
             0..2**32-1 (unsigned, 2 registers), -2**31..2**31-1 (signed), and
             the 64-bit ranges for 4 registers.
         """
+        _check_long_format(signed, byteorder, number_of_registers)
         _check_registeraddress(registeraddress, number_of_registers)
         _check_choice(functioncode, "functioncode", _READ_REGISTER_CODES)
-        _check_long_format(signed, byteorder, number_of_registers)
         value: int = self._generic_command(
             functioncode,
             registeraddress,
@@ -822,8 +822,8 @@ class Instrument:
         Arguments as for :meth:`read_long`; ``value`` must fit the register
         count and signedness (e.g. 0..4294967295 unsigned in 2 registers).
         """
-        _check_registeraddress(registeraddress, number_of_registers)
         _check_long_format(signed, byteorder, number_of_registers)
+        _check_registeraddress(registeraddress, number_of_registers)
         _check_long_value(value, signed, number_of_registers)
         self._generic_command(
             16,
@@ -850,9 +850,9 @@ class Instrument:
             number_of_registers: 2 or 4.
             byteorder: a ``BYTEORDER_*`` constant (see :meth:`read_long`).
         """
+        _check_float_format(number_of_registers, byteorder)
         _check_registeraddress(registeraddress, number_of_registers)
         _check_choice(functioncode, "functioncode", _READ_REGISTER_CODES)
-        _check_float_format(number_of_registers, byteorder)
         value: float = self._generic_command(
             functioncode,
             registeraddress,
@@ -873,8 +873,8 @@ class Instrument:
 
         A finite ``value`` must be within +-3.4e38 for 2 registers.
         """
-        _check_registeraddress(registeraddress, number_of_registers)
         _check_float_format(number_of_registers, byteorder)
+        _check_registeraddress(registeraddress, number_of_registers)
         _check_float_value(value, number_of_registers)
         self._generic_command(
             16,
@@ -1478,7 +1478,11 @@ def _check_response(exchange: _Exchange, check_payload: Callable[[bytes], str | 
     frame = _unwrap_frame(exchange)
     if frame[0] != exchange.slaveaddress:
         raise exchange.invalid(f"Wrong slave address: expected {exchange.slaveaddress}, received {frame[0]}")
-    if frame[1] == exchange.functioncode | _EXCEPTION_BIT and len(frame) == 3:
+    if frame[1] == exchange.functioncode | _EXCEPTION_BIT:
+        if len(frame) != 3:
+            raise exchange.invalid(
+                f"Wrong length of an exception response: expected 1 data byte, received {len(frame) - 2}"
+            )
         raise _slave_exception(exchange, frame[2])
     if frame[1] != exchange.functioncode:
         raise exchange.invalid(f"Wrong function code: expected {exchange.functioncode}, received {frame[1]}")
@@ -1880,11 +1884,11 @@ def _decode_value(
 
 
 def _scale_up(value: float, number_of_decimals: int) -> int:
-    """The register value for a value with decimals: multiplied and rounded."""
+    """The register value for a value with decimals: multiplied, rounded half away from zero."""
     if number_of_decimals == 0 and isinstance(value, int):
         return int(value)
-    scale: int = 10**number_of_decimals
-    return round(value * scale)
+    scaled = abs(value) * 10**number_of_decimals
+    return int(math.copysign(math.floor(scaled + 0.5), value))
 
 
 def _scale_down(register: int, number_of_decimals: int) -> int | float:
@@ -2055,11 +2059,11 @@ def _check_int(value: object, name: str, minimum: int, maximum: int) -> None:
 
 
 def _check_choice(value: object, name: str, choices: Sequence[Any]) -> None:
-    """One of a few allowed values."""
-    if value not in choices or type(value) is not type(choices[0]):
-        allowed = ", ".join(repr(choice) for choice in choices)
-        if not isinstance(value, type(choices[0])):
-            raise TypeError(f"{name} must be one of {allowed}, not {type(value).__name__}: {value!r}")
+    """One of a few allowed values (of the choices' type; bool counts as int)."""
+    allowed = ", ".join(repr(choice) for choice in choices)
+    if not isinstance(value, type(choices[0])):
+        raise TypeError(f"{name} must be one of {allowed}, not {type(value).__name__}: {value!r}")
+    if value not in choices:
         raise ValueError(f"{name} must be one of {allowed}, not {value!r}")
 
 
