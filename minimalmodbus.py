@@ -358,36 +358,48 @@ class _PortState:
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.last_activity = -math.inf  # when the line last carried a frame
-        self.fault_time = -math.inf  # when the latest transaction failed
-        self.fault_slaveaddress: int | None = None  # to whom, None if no fault
+        self.faults: dict[int, float] = {}  # slave address -> when an exchange with it failed
+        self.may_hold_late_bytes = False  # a failed exchange may still send bytes
+
+    def remember_fault(self, slaveaddress: int) -> None:
+        """Note a failed exchange: its late bytes must not answer a later request."""
+        self.faults[slaveaddress] = _now()
+        self.may_hold_late_bytes = True
 
 
 _REGISTRY_LOCK = threading.Lock()
 _PORTS_BY_NAME: dict[str, SerialPort] = {}  # instruments share ports by name
 _PORT_STATES: weakref.WeakKeyDictionary[Any, _PortState] = weakref.WeakKeyDictionary()
+_UNWEAKABLE_PORT_STATES: dict[int, tuple[Any, _PortState]] = {}  # ports without weak references
 
 
 def _port_state(port: SerialPort) -> _PortState:
     """The state of a port object, shared by all instruments using it."""
-    state = _PORT_STATES.get(port)
-    if state is None:
+    try:
+        state = _PORT_STATES.get(port)
+        if state is None:
+            with _REGISTRY_LOCK:
+                state = _PORT_STATES.setdefault(port, _PortState())
+        return state
+    except TypeError:  # the port object cannot be weakly referenced
         with _REGISTRY_LOCK:
-            state = _PORT_STATES.setdefault(port, _PortState())
-    return state
+            return _UNWEAKABLE_PORT_STATES.setdefault(id(port), (port, _PortState()))[1]
 
 
 def _shared_port(name: str) -> SerialPort:
-    """The port with this name, created or reopened as needed."""
-    with _REGISTRY_LOCK:
-        port = _PORTS_BY_NAME.get(name)
-        try:
+    """The port with this name, created or reopened (under its lock) as needed."""
+    try:
+        with _REGISTRY_LOCK:
+            port = _PORTS_BY_NAME.get(name)
             if port is None:
                 port = _PORTS_BY_NAME[name] = _create_port(name)
-            elif not port.is_open:
+                return port
+        with _port_state(port).lock:
+            if not port.is_open:
                 port.open()
-        except (serial.SerialException, OSError, ValueError) as error:
-            raise MasterReportedException(f"Could not open port {name!r}: {error}") from error
         return port
+    except (serial.SerialException, OSError, ValueError) as error:
+        raise MasterReportedException(f"Could not open port {name!r}: {error}") from error
 
 
 def _create_port(name: str) -> SerialPort:
@@ -487,8 +499,8 @@ class Instrument:
         self.serial: SerialPort = _port_from_argument(port)
         """The port object; set ``instrument.serial.baudrate`` etc. directly."""
         self._print_debug(f"Using port {self.serial.port!r}")
-        if close_port_after_each_call and self.serial.is_open:
-            self.serial.close()
+        if close_port_after_each_call:
+            self.close()
 
     # -- settings, validated when set -------------------------------------
 
@@ -1269,7 +1281,7 @@ class Instrument:
                     response = self._communicate(request, expected_size)
                     return _check_response(exchange._replace(response=response), check_payload)
                 except (NoResponseError, InvalidResponseError) as error:
-                    state.fault_time, state.fault_slaveaddress = _now(), self.address
+                    state.remember_fault(self.address)
                     if attempt == attempts:
                         raise
                     self._note(f"Attempt {attempt} of {attempts} failed, trying again: {error}")
@@ -1318,12 +1330,17 @@ class Instrument:
         _check_bytes(request, "request")
         port = self.serial
         state = _port_state(port)
+        header = _request_header(self.mode, request)
         with state.lock:
             try:
-                return self._exchange(port, state, request, number_of_bytes_to_read)
+                return self._exchange(port, state, request, header, number_of_bytes_to_read)
+            except MasterReportedException:
+                state.remember_fault(header[0])
+                raise
             except ModbusException:
                 raise
             except (serial.SerialException, OSError) as error:
+                state.remember_fault(header[0])
                 _close_quietly(port)
                 raise MasterReportedException(f"Port error on {port.port!r}: {error}", request) from error
             finally:
@@ -1332,10 +1349,15 @@ class Instrument:
                     _close_quietly(port)
 
     def _exchange(
-        self, port: SerialPort, state: _PortState, request: bytes, number_of_bytes_to_read: int
+        self,
+        port: SerialPort,
+        state: _PortState,
+        request: bytes,
+        header: tuple[int, int],
+        number_of_bytes_to_read: int,
     ) -> bytes:
         """The steps of one transaction, in order (the caller holds the lock)."""
-        slaveaddress, functioncode = _request_header(self.mode, request)
+        slaveaddress = header[0]
         if not port.is_open:
             port.open()
         silence = self._silence(port)
@@ -1351,11 +1373,7 @@ class Instrument:
             return b""
         if number_of_bytes_to_read == 0:
             return b""
-        if self.precalculate_read_size:
-            prefixes = _frame_prefixes(self.mode, slaveaddress, functioncode)
-            response = _read_frame(port, self.mode, prefixes, number_of_bytes_to_read, silence)
-        else:
-            response = port.read(_max_frame_bytes(self.mode))  # until the timeout, as 2.x
+        response = self._read_response(port, header, number_of_bytes_to_read, silence)
         self._roundtrip_time = _now() - write_end
         self._note_bytes("Response from instrument", response, self._roundtrip_time)
         if not response:
@@ -1366,9 +1384,18 @@ class Instrument:
             )
         return response
 
+    def _read_response(
+        self, port: SerialPort, header: tuple[int, int], number_of_bytes_to_read: int, silence: float
+    ) -> bytes:
+        """Follow the frame as it arrives, or (2.x) read until the timeout."""
+        if not self.precalculate_read_size:
+            return port.read(_max_frame_bytes(self.mode))
+        prefixes = _frame_prefixes(self.mode, *header)
+        return _read_frame(port, self.mode, prefixes, number_of_bytes_to_read, silence)
+
     def _prepare_line(self, port: SerialPort, state: _PortState, slaveaddress: int, silence: float) -> None:
-        """Drain a failed exchange, clear the buffers, wait for the silence."""
-        if state.fault_slaveaddress is not None:
+        """Drain failed exchanges, clear the buffers, wait for the silence."""
+        if state.may_hold_late_bytes or slaveaddress in state.faults:
             self._drain(port, state, slaveaddress, silence)
         if self.clear_buffers_before_each_transaction:
             port.reset_input_buffer()
@@ -1378,16 +1405,17 @@ class Instrument:
             _sleep(remaining)
 
     def _drain(self, port: SerialPort, state: _PortState, slaveaddress: int, silence: float) -> None:
-        """Discard late bytes of the failed exchange before the next request.
+        """Discard late bytes of failed exchanges before the next request.
 
         Bytes already there, and any that keep coming until the line has been
-        silent for ``silence``. Before asking the same slave again, also wait
-        until one timeout has passed since the failure, since that slave may
-        still answer the failed request.
+        silent for ``silence``. Before asking a slave again whose exchange
+        failed, first wait until one timeout has passed since the failure,
+        since that slave may still answer the failed request.
         """
-        if state.fault_slaveaddress == slaveaddress and port.timeout:
-            _sleep(state.fault_time + port.timeout - _now())
-        state.fault_slaveaddress = None
+        fault_time = state.faults.pop(slaveaddress, None)
+        if fault_time is not None and port.timeout:
+            _sleep(fault_time + port.timeout - _now())
+        state.may_hold_late_bytes = False
         discarded = _read_until_silence(port, silence, _max_frame_bytes(self.mode))
         if discarded:
             self._note_bytes("Discarded late bytes of the failed exchange", discarded)
@@ -1742,10 +1770,22 @@ def _read_frame(
         if length is None:
             if number_of_bytes_to_read > len(received):
                 return _read_to(port, received, number_of_bytes_to_read)
+            if mode == MODE_ASCII:
+                return _read_to_ascii_end(port, received)
             return received + _read_until_silence(port, silence, _max_frame_bytes(mode))
         if length <= frame_length:
             return _read_to(port, received, _wire_length(mode, frame_length, complete=True))
         frame_length = length
+
+
+def _read_to_ascii_end(port: SerialPort, received: bytes) -> bytes:
+    """Read an ASCII frame of unknown length up to its CR LF (or the timeout)."""
+    while not received.endswith(_ASCII_END) and len(received) < _MAX_ASCII_FRAME_BYTES:
+        more = port.read(1)
+        if not more:
+            break
+        received += more
+    return received
 
 
 def _read_to(port: SerialPort, received: bytes, total: int) -> bytes:
@@ -1759,20 +1799,22 @@ def _find_frame_start(port: SerialPort, received: bytes, prefixes: tuple[bytes, 
     """Skip bytes before the expected frame start: line noise, or a late frame of another slave.
 
     Returns the bytes from the frame start on, or everything received if
-    no start came before the timeout (the checks then say what is wrong).
+    no start came within one timeout (the checks then say what is wrong).
     """
     if received.startswith(prefixes):
         return received
-    while len(received) < _MAX_ASCII_FRAME_BYTES:
+    deadline = _now() + port.timeout if port.timeout is not None else math.inf
+    while True:
         starts = [start for start in map(received.find, prefixes) if start >= 0]
         if starts:
             _LOGGER.debug("Skipped bytes before the frame: %s", _hex(received[: min(starts)]))
             return received[min(starts) :]
+        if len(received) >= _MAX_ASCII_FRAME_BYTES or _now() >= deadline:
+            return received
         more = port.read(1)
         if not more:
-            break
+            return received
         received += more
-    return received
 
 
 def _read_until_silence(port: SerialPort, silence: float, limit: int) -> bytes:
