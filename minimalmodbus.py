@@ -422,11 +422,15 @@ def _silent_period(port: SerialPort) -> float:
     """Serial Line §2.5.1.1: 3.5 character times, fixed at 1.75 ms above 19200 baud."""
     if port.baudrate > 19200:
         return _FIXED_SILENCE_ABOVE_19200_BAUD
+    return _SILENT_CHARACTERS * _character_time(port)
+
+
+def _character_time(port: SerialPort) -> float:
+    """Seconds one character takes on the line: start, data, parity and stop bits."""
     bytesize = getattr(port, "bytesize", 8)
     parity_bits = 0 if getattr(port, "parity", "N") == "N" else 1
     stopbits = getattr(port, "stopbits", 1)
-    bits_per_character = 1 + bytesize + parity_bits + stopbits
-    return _SILENT_CHARACTERS * bits_per_character / port.baudrate
+    return (1 + bytesize + parity_bits + stopbits) / port.baudrate
 
 
 def _now() -> float:
@@ -1373,7 +1377,9 @@ class Instrument:
             return b""
         if number_of_bytes_to_read == 0:
             return b""
-        response = self._read_response(port, header, number_of_bytes_to_read, silence)
+        # The answer cannot be complete before both frames have crossed the line.
+        wire_time = (len(request) + max(number_of_bytes_to_read, 0)) * _character_time(port)
+        response = self._read_response(port, header, number_of_bytes_to_read, silence, write_end + wire_time)
         self._roundtrip_time = _now() - write_end
         self._note_bytes("Response from instrument", response, self._roundtrip_time)
         if not response:
@@ -1385,13 +1391,18 @@ class Instrument:
         return response
 
     def _read_response(
-        self, port: SerialPort, header: tuple[int, int], number_of_bytes_to_read: int, silence: float
+        self,
+        port: SerialPort,
+        header: tuple[int, int],
+        number_of_bytes_to_read: int,
+        silence: float,
+        wire_end: float,
     ) -> bytes:
         """Follow the frame as it arrives, or (2.x) read until the timeout."""
         if not self.precalculate_read_size:
             return port.read(_max_frame_bytes(self.mode))
         prefixes = _frame_prefixes(self.mode, *header)
-        return _read_frame(port, self.mode, prefixes, number_of_bytes_to_read, silence)
+        return _read_frame(port, self.mode, prefixes, number_of_bytes_to_read, silence, wire_end)
 
     def _prepare_line(self, port: SerialPort, state: _PortState, slaveaddress: int, silence: float) -> None:
         """Drain failed exchanges, clear the buffers, wait for the silence."""
@@ -1731,8 +1742,9 @@ def _decode_header(mode: str, received: bytes) -> bytes:
     """The frame bytes that the wire bytes so far hold (b"" if not valid hex)."""
     if mode == MODE_RTU:
         return received
+    digits = received[1:].rstrip(_ASCII_END)
     try:
-        return binascii.unhexlify(received[1 : 1 + (len(received) - 1) // 2 * 2])
+        return binascii.unhexlify(digits[: len(digits) // 2 * 2])
     except binascii.Error:
         return b""
 
@@ -1743,39 +1755,64 @@ def _read_frame(
     prefixes: tuple[bytes, bytes],
     number_of_bytes_to_read: int,
     silence: float,
+    wire_end: float,
 ) -> bytes:
     """Read one response frame as it arrives and return the moment it is complete.
 
     Reads the first three frame bytes (every response has at least four),
     skips noise before the expected start, then learns the rest of the
     length from the header (:func:`_response_length`): 3 more bytes for an
-    exception in RTU, a fixed length, or a byte count. A function code of
-    unknown layout is read to ``number_of_bytes_to_read`` if given, else
-    until the line is silent. A short read means the timeout passed: what
-    came is returned at once, and the response checks report it.
+    exception in RTU, a fixed length, or a byte count; a frame of unknown
+    layout is read to ``number_of_bytes_to_read`` if given, else (RTU)
+    until the line is silent or (ASCII) to CR LF.
+
+    The timeout is the slave's allowance: the answer must begin within one
+    timeout after ``wire_end`` (when request and answer could have crossed
+    the line), and no gap inside it may last a timeout. When the timeout
+    passes, what came is returned and the response checks report it.
     """
-    received = _read_to(port, b"", _wire_length(mode, 3))
+    received = _read_first_bytes(port, _wire_length(mode, 3), wire_end)
     if len(received) < _wire_length(mode, 3):
         return received
     received = _find_frame_start(port, received, prefixes)
     if not received.startswith(prefixes):
         return received
-    frame_length = 3
+    received = _read_to(port, received, _wire_length(mode, 3))
+    length = 3  # frame bytes (checksum excluded) known to be there
     while True:
-        received = _read_to(port, received, _wire_length(mode, frame_length))
         header = _decode_header(mode, received)
-        if len(header) < frame_length:
+        if len(header) < length:  # not hex digits
             return received
-        length = _response_length(header)
-        if length is None:
-            if number_of_bytes_to_read > len(received):
-                return _read_to(port, received, number_of_bytes_to_read)
-            if mode == MODE_ASCII:
-                return _read_to_ascii_end(port, received)
-            return received + _read_until_silence(port, silence, _max_frame_bytes(mode))
-        if length <= frame_length:
-            return _read_to(port, received, _wire_length(mode, frame_length, complete=True))
-        frame_length = length
+        next_length = _response_length(header)
+        if next_length is None:
+            return _read_unknown_layout(port, mode, received, number_of_bytes_to_read, silence)
+        target = _wire_length(mode, next_length, complete=True)
+        if next_length <= length and len(received) >= target:
+            return received
+        # The frame has at least next_length bytes and a checksum: read them at once.
+        received = _read_to(port, received, target)
+        if len(received) < target:
+            return received
+        length = next_length
+
+
+def _read_first_bytes(port: SerialPort, count: int, wire_end: float) -> bytes:
+    """The first bytes of the answer, which may begin up to a timeout after ``wire_end``."""
+    received = port.read(count)
+    while not received and _now() < wire_end:
+        received = port.read(count)
+    return _read_to(port, received, count) if received else received
+
+
+def _read_unknown_layout(
+    port: SerialPort, mode: str, received: bytes, number_of_bytes_to_read: int, silence: float
+) -> bytes:
+    """The rest of a frame whose function code has no known layout."""
+    if number_of_bytes_to_read > len(received):
+        return _read_to(port, received, number_of_bytes_to_read)
+    if mode == MODE_ASCII:
+        return _read_to_ascii_end(port, received)
+    return received + _read_until_silence(port, silence, _max_frame_bytes(mode))
 
 
 def _read_to_ascii_end(port: SerialPort, received: bytes) -> bytes:
@@ -1789,10 +1826,13 @@ def _read_to_ascii_end(port: SerialPort, received: bytes) -> bytes:
 
 
 def _read_to(port: SerialPort, received: bytes, total: int) -> bytes:
-    """Read until ``total`` bytes are in, or the port's timeout passes."""
-    if len(received) >= total:
-        return received
-    return received + port.read(total - len(received))
+    """Read until ``total`` bytes are in, or a whole timeout passes with nothing new."""
+    while len(received) < total:
+        more = port.read(total - len(received))
+        if not more:
+            break
+        received += more
+    return received
 
 
 def _find_frame_start(port: SerialPort, received: bytes, prefixes: tuple[bytes, bytes]) -> bytes:

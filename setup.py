@@ -24,6 +24,7 @@ setup(
     extras_require={
         "test": ["pytest>=7", "hypothesis>=6"],
         "lint": ["ruff>=0.5", "mypy>=1.10", "types-pyserial"],
+        "doc": ["sphinx>=7"],
     },
     classifiers=[
         "Development Status :: 4 - Beta",

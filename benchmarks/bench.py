@@ -524,18 +524,9 @@ class ResponderProcess:
     COMMAND_TIMEOUT = 5.0
 
     def __init__(self, pair: PtyPair, config: ResponderConfig) -> None:
-        command = [
-            sys.executable,
-            str(SCRIPT),
-            "--responder-fd",
-            str(pair.master_fd),
-            *config.to_arguments(),
-        ]
+        command = [sys.executable, str(SCRIPT), "--responder-fd", str(pair.master_fd), *config.to_arguments()]
         self.process = subprocess.Popen(
-            command,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            pass_fds=(pair.master_fd,),
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, pass_fds=(pair.master_fd,)
         )
         # The child holds the master end now; when it exits, the master's
         # port sees a hang-up instead of waiting for an answer forever.
@@ -605,43 +596,23 @@ class ResponderProcess:
 SELFTEST_EXCHANGES: list[tuple[str, str, str | None]] = [
     ("fc 3, 1 register at 0", "01 03 00 00 00 01 84 0A", "01 03 02 00 00 B8 44"),
     ("fc 3, 2 registers at 1", "01 03 00 01 00 02 95 CB", "01 03 04 00 01 00 02 2A 32"),
-    (
-        "fc 1, 10 coils at 0 (1,0,1,0...)",
-        "01 01 00 00 00 0A BC 0D",
-        "01 01 02 55 01 47 6C",
-    ),
+    ("fc 1, 10 coils at 0 (1,0,1,0...)", "01 01 00 00 00 0A BC 0D", "01 01 02 55 01 47 6C"),
     ("fc 4, input register 7", "01 04 00 07 00 01 80 0B", "01 04 02 00 07 F8 F2"),
-    (
-        "fc 16, write 0x1234 0xABCD at 10",
-        "01 10 00 0A 00 02 04 12 34 AB CD 89 C3",
-        "01 10 00 0A 00 02 61 CA",
-    ),
+    ("fc 16, write 0x1234 0xABCD at 10", "01 10 00 0A 00 02 04 12 34 AB CD 89 C3", "01 10 00 0A 00 02 61 CA"),
     ("fc 3, read them back", "01 03 00 0A 00 02 E4 09", "01 03 04 12 34 AB CD 00 20"),
     ("fc 5, coil 3 on", "01 05 00 03 FF 00 7C 3A", "01 05 00 03 FF 00 7C 3A"),
     ("fc 1, 8 coils: 1,0,1,1,1,0,1,0", "01 01 00 00 00 08 3D CC", "01 01 01 5D 90 71"),
-    (
-        "fc 15, 10 coils all on",
-        "01 0F 00 00 00 0A 02 FF 03 E4 C9",
-        "01 0F 00 00 00 0A D5 CC",
-    ),
+    ("fc 15, 10 coils all on", "01 0F 00 00 00 0A 02 FF 03 E4 C9", "01 0F 00 00 00 0A D5 CC"),
     ("fc 1, read them back", "01 01 00 00 00 0A BC 0D", "01 01 02 FF 03 B8 0D"),
     ("fc 3 at 1000: illegal data address", "01 03 03 E8 00 01 04 7A", "01 83 02 C0 F1"),
-    (
-        "fc 3, 2 registers at 999: crosses 1000",
-        "01 03 03 E7 00 02 74 78",
-        "01 83 02 C0 F1",
-    ),
+    ("fc 3, 2 registers at 999: crosses 1000", "01 03 03 E7 00 02 74 78", "01 83 02 C0 F1"),
     ("fc 3, 126 registers: illegal value", "01 03 00 00 00 7E C5 EA", "01 83 03 01 31"),
     ("fc 7 (unsupported): illegal function", "01 07 41 E2", "01 87 01 82 30"),
     ("slave address 2: silence", "02 03 00 00 00 01 84 39", None),
     ("bad CRC: silence", "01 03 00 00 00 01 84 0B", None),
     ("garbage: silence", "FF FF FF", None),
     ("broadcast fc 6, 42 to register 5: silence", "00 06 00 05 00 2A 19 C5", None),
-    (
-        "fc 3, register 5 after the broadcast",
-        "01 03 00 05 00 01 94 0B",
-        "01 03 02 00 2A 39 9B",
-    ),
+    ("fc 3, register 5 after the broadcast", "01 03 00 05 00 01 94 0B", "01 03 02 00 2A 39 9B"),
 ]
 
 SILENCE_WAIT = 0.1  # how long a "no answer" check listens
@@ -727,10 +698,7 @@ def selftest_timing(fd: int, baud: int, bits_per_char: int, chunk_bytes: int) ->
             errors_first.append(first - start - expected_first)
         if not errors_last:
             continue
-        for label, errors in (
-            ("last byte", errors_last),
-            ("first chunk", errors_first),
-        ):
+        for label, errors in (("last byte", errors_last), ("first chunk", errors_first)):
             errors.sort()
             p50 = percentile(errors, 0.5)
             print(
@@ -825,14 +793,7 @@ class Workload:
 FIRST_FLOAT = struct.unpack(">f", struct.pack(">HH", initial_register_value(0), initial_register_value(1)))[0]
 
 WORKLOADS = [
-    Workload(
-        "read_register",
-        "read_register(0)",
-        8,
-        7,
-        lambda i, s: i.read_register(0),
-        expected_value=0,
-    ),
+    Workload("read_register", "read_register(0)", 8, 7, lambda i, s: i.read_register(0), expected_value=0),
     Workload(
         "read_registers",
         "read_registers(0, 100)",
@@ -856,14 +817,7 @@ WORKLOADS = [
         lambda i, s: i.read_bits(0, 100, functioncode=1),
         expected_value=[initial_coil_value(a) for a in range(100)],
     ),
-    Workload(
-        "read_float",
-        "read_float(0)",
-        8,
-        9,
-        lambda i, s: i.read_float(0),
-        expected_value=FIRST_FLOAT,
-    ),
+    Workload("read_float", "read_float(0)", 8, 9, lambda i, s: i.read_float(0), expected_value=FIRST_FLOAT),
     Workload(
         "exception",
         "read_register(1000) -> IllegalRequestError",
@@ -975,11 +929,7 @@ def measure(workload: Workload, iterations: int, setup: Setup) -> Result:
             errors += 1
             first_error = first_error or problem
         if end > progress_time:
-            print(
-                f"  {workload.name}: {index + 1}/{iterations}",
-                file=sys.stderr,
-                flush=True,
-            )
+            print(f"  {workload.name}: {index + 1}/{iterations}", file=sys.stderr, flush=True)
             progress_time = end + PROGRESS_INTERVAL
     wall = time.perf_counter() - wall_start
     cpu = time.process_time() - cpu_start
@@ -1036,6 +986,8 @@ def import_minimalmodbus() -> ModuleType:
     ]
     if missing:
         _fail(f"{minimalmodbus.__file__} lacks {', '.join(missing)}")
+    if Path(minimalmodbus.__file__ or "").resolve().parent != REPO_ROOT:
+        print(f"bench.py: note: measuring {minimalmodbus.__file__}, not this checkout's", file=sys.stderr)
     return minimalmodbus
 
 
@@ -1044,12 +996,17 @@ def _fail(message: str) -> NoReturn:
     sys.exit(EXIT_USAGE)
 
 
-def configure_port(port: Any, baud: int | None, bits_per_char: int, timeout: float) -> None:
+def configure_port(port: Any, baud: int | None, timeout: float) -> None:
+    """Timeout and baud rate. Parity stays: a pty rejects PARENB (EINVAL)."""
     port.timeout = timeout
     if baud:
         port.baudrate = baud
-    if bits_per_char == 11:
-        port.parity = "E"  # 8E1, so the driver's own character time matches
+
+
+def port_bits_per_char(port: Any) -> int:
+    """Start + data + parity + stop bits of the port's own settings."""
+    parity_bits = 0 if getattr(port, "parity", "N") == "N" else 1
+    return int(1 + getattr(port, "bytesize", 8) + parity_bits + getattr(port, "stopbits", 1))
 
 
 def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
@@ -1063,9 +1020,10 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         instruments.append(minimalmodbus.Instrument(pair.path, SLAVE_ADDRESS))
         instruments.append(minimalmodbus.Instrument(pair.path, SILENT_SLAVE_ADDRESS))
         for instrument in instruments:
-            configure_port(instrument.serial, args.baud, args.bits_per_char, args.timeout)
+            configure_port(instrument.serial, args.baud, args.timeout)
         master_baud = int(instruments[0].serial.baudrate)
-        silence = inter_frame_silence(master_baud, args.bits_per_char)
+        # The silence the driver should keep, by the port's own settings.
+        silence = inter_frame_silence(master_baud, port_bits_per_char(instruments[0].serial))
         config = ResponderConfig(args.baud, args.bits_per_char, silence, args.chunk_bytes)
         responder = ResponderProcess(pair, config)
         setup = Setup(
@@ -1126,6 +1084,7 @@ COLUMNS: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
     ("p50-limit ms", lambda r: _optional(r["p50_minus_limit_ms"], "+.3f")),
     ("min gap ms", lambda r: _optional(r["responder"]["gap_min_ms"])),
     ("short gaps", lambda r: str(r["responder"]["short_gaps"])),
+    ("late p99 ms", lambda r: _optional(r["responder"]["lateness_p99_ms"])),
     ("errors", lambda r: str(r["errors"])),
 ]
 
@@ -1138,7 +1097,7 @@ def describe(report: dict[str, Any]) -> list[str]:
     env, config = report["environment"], report["config"]
     if config["baud"]:
         chunks = (
-            f"{config['chunk_bytes']} bytes at a time" if config["chunk_bytes"] else "whole reply at once"
+            f"{config['chunk_bytes']} byte(s) at a time" if config["chunk_bytes"] else "whole reply at once"
         )
         line = f"wire emulation at {config['baud']} baud, {config['bits_per_char']} bits/char ({chunks})"
     else:
@@ -1164,13 +1123,17 @@ def footnotes(report: dict[str, Any]) -> list[str]:
         )
     notes.append(
         "min gap / short gaps: silence the responder saw before a request, after the previous "
-        f"frame; short = under {config['master_silence_ms']:.3f} ms"
+        f"frame; short = under {config['master_silence_ms']:.3f} ms; negative = sent while the "
+        "slave was still busy with an earlier request"
     )
     lateness = [
         r["responder"]["lateness_max_ms"] for r in report["results"] if r["responder"]["lateness_max_ms"]
     ]
     if lateness:
-        notes.append(f"responder replied at most {max(lateness):.3f} ms after its wire-time deadline")
+        notes.append(
+            "late p99: how late the responder began writing replies against their wire-time "
+            f"deadline (worst single reply: {max(lateness):.3f} ms)"
+        )
     for result in report["results"]:
         if result["errors"]:
             notes.append(f"{result['workload']}: {result['errors']} error(s), first: {result['first_error']}")
@@ -1238,7 +1201,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=10,
         choices=range(7, 13),
         metavar="{7..12}",
-        help="bits per character on the emulated line (default 10, 8N1; 11 sets 8E1)",
+        help="bits per character on the emulated line (default 10, 8N1; e.g. 11 for 8E1)",
     )
     parser.add_argument(
         "--timeout",
@@ -1269,9 +1232,7 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--markdown", action="store_true", help="print a Markdown table")
     output.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument(
-        "--selftest",
-        action="store_true",
-        help="check the responder alone (no minimalmodbus)",
+        "--selftest", action="store_true", help="check the responder alone (no minimalmodbus)"
     )
     parser.add_argument("--responder-fd", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--responder-silence", type=float, default=0.0, help=argparse.SUPPRESS)
@@ -1288,10 +1249,7 @@ def main(argv: list[str] | None = None) -> int:
         build_parser().error("--chunk-bytes must be 0 or more")
     if args.responder_fd is not None:
         config = ResponderConfig(
-            args.baud or None,
-            args.bits_per_char,
-            args.responder_silence,
-            args.chunk_bytes,
+            args.baud or None, args.bits_per_char, args.responder_silence, args.chunk_bytes
         )
         return responder_main(args.responder_fd, config)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
@@ -1302,6 +1260,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("bench.py: interrupted", file=sys.stderr)
         return 130
+    except RuntimeError as error:  # the responder failed; its traceback is above
+        print(f"bench.py: {error}", file=sys.stderr)
+        return 1
     if args.json:
         print(json.dumps(report, indent=2))
     elif args.markdown:

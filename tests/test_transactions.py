@@ -184,15 +184,17 @@ def test_exception_response_to_a_write(mode: str, slave: ScriptedSlave) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "waits_for_more"),
+    ("name", "timeouts_waited"),
     [
-        ("BAD_CHECKSUM", False),  # complete by its length: judged at its last byte
-        ("TRUNCATED", True),  # the rest never comes: one timeout
-        ("SLAVE_2_VALUE_7", True),  # waits one timeout for ours, then reports what came
-        ("OTHER_FUNCTION_CODE", True),  # likewise
+        ("BAD_CHECKSUM", 0),  # complete by its length: judged at its last byte
+        # The rest never comes: the read that got the first part waits its
+        # timeout, then one more whole timeout with nothing new ends the frame.
+        ("TRUNCATED", 2),
+        ("SLAVE_2_VALUE_7", 1),  # waits one timeout for ours, then reports what came
+        ("OTHER_FUNCTION_CODE", 1),  # likewise
     ],
 )
-def test_invalid_answer(mode: str, slave: ScriptedSlave, name: str, waits_for_more: bool) -> None:
+def test_invalid_answer(mode: str, slave: ScriptedSlave, name: str, timeouts_waited: int) -> None:
     instrument = connect(slave, mode=mode)
     answer = FRAMES[mode][name]
     slave.answer((0.008, answer))
@@ -201,7 +203,7 @@ def test_invalid_answer(mode: str, slave: ScriptedSlave, name: str, waits_for_mo
     assert caught.value.request == FRAMES[mode]["READ_0"]
     assert caught.value.response == answer
     assert hex_of(answer) in str(caught.value)
-    assert instrument.roundtrip_time == exact(0.008 + (TIMEOUT if waits_for_more else 0.0))
+    assert instrument.roundtrip_time == exact(0.008 + timeouts_waited * TIMEOUT)
 
 
 @pytest.mark.parametrize("name", ["SLAVE_2_VALUE_7", "OTHER_FUNCTION_CODE"])
@@ -507,26 +509,59 @@ def test_slave_exception_is_never_retried(mode: str, slave: ScriptedSlave, excep
 
 # Answers to read_register(0) that fail at 0.002 + TIMEOUT after the write,
 # the rest of slave 1's answer arriving late, at 0.070.
-LATE_AFTER_FAULT: dict[str, Callable[[str], list[Chunk]]] = {
-    "noise, then the answer late": lambda mode: [(0.002, NOISE), (0.070, FRAMES[mode]["VALUE_5"])],
-    "the header, the rest late": lambda mode: [
-        (0.002, FRAMES[mode]["VALUE_5"][: frame_start_length(mode) + 2]),  # and the byte count
-        (0.070, FRAMES[mode]["VALUE_5"][frame_start_length(mode) + 2 :]),
-    ],
+def header_length(mode: str) -> int:
+    """Wire bytes of slave address, function code and byte count."""
+    return 3 if mode == "rtu" else 7
+
+
+def wire_bytes_per_byte(mode: str) -> int:
+    """Wire bytes that carry one frame byte."""
+    return 1 if mode == "rtu" else 2
+
+
+# Answers that fail, with the moment of the failure after the request.
+LATE_AFTER_FAULT: dict[str, tuple[Callable[[str], list[Chunk]], float]] = {
+    # Noise, then no start of our frame within one timeout of skipping.
+    "noise, then the answer late": (
+        lambda mode: [(0.002, NOISE), (0.070, FRAMES[mode]["VALUE_5"])],
+        0.002 + TIMEOUT,
+    ),
+    # Slave address, function code and byte count, then a whole timeout with
+    # nothing new.
+    "the header, the rest late": (
+        lambda mode: [
+            (0.002, FRAMES[mode]["VALUE_5"][: header_length(mode)]),
+            (0.070, FRAMES[mode]["VALUE_5"][header_length(mode) :]),
+        ],
+        0.002 + TIMEOUT,
+    ),
+    # The header and one data byte: the read that got the data byte waits its
+    # own timeout, then one more whole timeout with nothing new ends the frame.
+    "part of the data, the rest late": (
+        lambda mode: [
+            (0.002, FRAMES[mode]["VALUE_5"][: header_length(mode) + wire_bytes_per_byte(mode)]),
+            (0.130, FRAMES[mode]["VALUE_5"][header_length(mode) + wire_bytes_per_byte(mode) :]),
+        ],
+        0.002 + 2 * TIMEOUT,
+    ),
 }
 
 
 @pytest.mark.parametrize("late_answer", LATE_AFTER_FAULT.values(), ids=LATE_AFTER_FAULT.keys())
 def test_late_bytes_of_a_failed_exchange_are_drained(
-    mode: str, slave: ScriptedSlave, fake_clock: Any, late_answer: Callable[[str], list[Chunk]]
+    mode: str,
+    slave: ScriptedSlave,
+    fake_clock: Any,
+    late_answer: tuple[Callable[[str], list[Chunk]], float],
 ) -> None:
     instrument = connect(slave, mode=mode)
-    slave.answer(*late_answer(mode))
+    chunks, failure_after = late_answer
+    slave.answer(*chunks(mode))
     slave.answer((0.008, FRAMES[mode]["VALUE_6"]))
     with pytest.raises(minimalmodbus.InvalidResponseError):
         instrument.read_register(0)
     fault_time = fake_clock.time
-    assert fault_time == exact(slave.write_times[0] + 0.002 + TIMEOUT)
+    assert fault_time == exact(slave.write_times[0] + failure_after)
     assert instrument.read_register(1) == 6
     # The same slave is asked again one timeout after the fault, then the silence.
     assert slave.write_times[1] == exact(fault_time + TIMEOUT + SILENCE)
