@@ -106,13 +106,13 @@ from typing import NamedTuple
 # ---------------------------------------------------------------------------
 
 RESPONSES: dict[bytes, bytes] = {}
-"""Recorded answers: request bytes -> response bytes."""
+"""Recorded answers, request bytes -> response bytes."""
 
 DEFAULT_RESPONSE = b"NotFoundInResponseDictionary"
 """The answer to a request that is not in :data:`RESPONSES`."""
 
 NO_DATA_PRESENT = b""
-"""A response equal to this means "no answer": the slave stays silent."""
+"""A response equal to this means no answer (the slave stays silent)."""
 
 VERBOSE = False
 """When True, print every open, close, write and read."""
@@ -120,13 +120,13 @@ VERBOSE = False
 _VERBOSE_PREFIX = "Dummy_serial: "
 
 Chunk = tuple[float, bytes]
-"""A piece of an answer: (seconds after the write, the bytes that arrive)."""
+"""A piece of an answer, (seconds after the write, the bytes that arrive)."""
 
 Responder = Callable[[bytes], Iterable[Chunk]]
 """A function from the written request to the chunks that answer it."""
 
 RESPONDER: Responder | None = None
-"""The ``responder`` of each new :class:`Serial`; None: recorded answers.
+"""The ``responder`` of each new :class:`Serial` (None means recorded answers).
 
 Set it (e.g. to a :class:`SimulatedBus`) before a program creates its ports,
 such as ``minimalmodbus.Instrument("/dev/ttyUSB0", 1)`` does. Ports created
@@ -355,8 +355,7 @@ class Serial:
         """
         if not isinstance(data, bytes):
             raise TypeError(
-                f"Dummy_serial: the data to write must be bytes, "
-                f"not {type(data).__name__}: {data!r}"
+                f"Dummy_serial: the data to write must be bytes, not {type(data).__name__}: {data!r}"
             )
         with self._lock:
             self._check_open("write to")
@@ -421,9 +420,7 @@ class Serial:
             ValueError: ``size`` is negative.
         """
         if size < 0:
-            raise ValueError(
-                f"Dummy_serial: the size to read must be 0 or more, not {size!r}"
-            )
+            raise ValueError(f"Dummy_serial: the size to read must be 0 or more, not {size!r}")
         with self._lock:
             self._check_open("read from")
             start_time = _now()
@@ -466,9 +463,7 @@ class Serial:
     def _check_open(self, action: str) -> None:
         """Raise OSError naming ``action`` if the port is closed."""
         if not self._is_open:
-            raise OSError(
-                f"Dummy_serial: cannot {action} the port {self.port!r}: it is closed"
-            )
+            raise OSError(f"Dummy_serial: cannot {action} the port {self.port!r}: it is closed")
 
     def _schedule_answer(self, write_time: float, chunks: Iterable[Chunk]) -> None:
         """Add answer chunks, each ``delay`` seconds after ``write_time``.
@@ -529,10 +524,10 @@ class Serial:
 # ---------------------------------------------------------------------------
 
 MODE_RTU = "rtu"
-"""RTU framing: binary with CRC-16/MODBUS (the value of ``minimalmodbus.MODE_RTU``)."""
+"""RTU framing, binary with CRC-16/MODBUS (the value of ``minimalmodbus.MODE_RTU``)."""
 
 MODE_ASCII = "ascii"
-"""ASCII framing: ``:``, hex digits, LRC, CR LF (the value of ``minimalmodbus.MODE_ASCII``)."""
+"""ASCII framing, ``:``, hex digits, LRC and CR LF (the value of ``minimalmodbus.MODE_ASCII``)."""
 
 # Serial Line §2.2: 0 is broadcast, 1..247 are slaves.
 _BROADCAST_ADDRESS = 0
@@ -1562,7 +1557,7 @@ class SimulatedBus:
 
     @property
     def mode(self) -> str:
-        """The framing: :data:`MODE_RTU` or :data:`MODE_ASCII` (checked when set)."""
+        """The framing, :data:`MODE_RTU` or :data:`MODE_ASCII` (checked when set)."""
         return self._mode
 
     @mode.setter
@@ -1573,7 +1568,7 @@ class SimulatedBus:
 
     @property
     def fault_probability(self) -> Mapping[Fault, float]:
-        """Fault -> the chance 0..1 that it hits each request (read only: assign a new dict).
+        """The chance 0..1 that each Fault hits each request (read only; assign a new dict to change it).
 
         Raises:
             TypeError, ValueError: (when set) a key that is not a

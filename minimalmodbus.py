@@ -9,7 +9,7 @@ computer with a serial port or a USB-to-RS-485 adapter::
 
 Function codes 1, 2, 3, 4, 5, 6, 15 and 16 through the value methods
 (``read_register``, ``write_float`` ...), and any other code through
-``_perform_command``. The call chain:
+``_perform_command``. The call chain::
 
     read_register() etc.   check their own arguments, then hand off
     _generic_command()     turns a value into a request payload and back
@@ -50,10 +50,10 @@ if TYPE_CHECKING:  # only the type checker needs it; no run-time dependency
 # ---------------------------------------------------------------------------
 
 MODE_RTU = "rtu"
-"""Modbus RTU: binary frames delimited by silence, CRC-16 checksum."""
+"""Modbus RTU, binary frames delimited by silence, with a CRC-16 checksum."""
 
 MODE_ASCII = "ascii"
-"""Modbus ASCII: hex characters between ``:`` and CR LF, LRC checksum."""
+"""Modbus ASCII, hex characters between ``:`` and CR LF, with an LRC checksum."""
 
 BYTEORDER_BIG = 0
 """Registers AB CD for the 32-bit value 0xABCD (most significant first)."""
@@ -427,6 +427,8 @@ def _silent_period(port: SerialPort) -> float:
 
 def _character_time(port: SerialPort) -> float:
     """Seconds one character takes on the line: start, data, parity and stop bits."""
+    if port.baudrate <= 0:
+        raise ValueError(f"serial.baudrate must be positive, not {port.baudrate!r}")
     bytesize = getattr(port, "bytesize", 8)
     parity_bits = 0 if getattr(port, "parity", "N") == "N" else 1
     stopbits = getattr(port, "stopbits", 1)
@@ -478,13 +480,13 @@ class Instrument:
         debug: bool = False,
     ) -> None:
         self.address = slaveaddress
-        """Slave address 0..247 (0: broadcast, writes only)."""
+        """Slave address 0..247 (0 is broadcast, writes only)."""
         self.mode = mode
         """``MODE_RTU`` or ``MODE_ASCII``."""
         self.debug = debug
         """Print every frame, timing and decision."""
         self.precalculate_read_size = True
-        """Follow the frame as it arrives; False: read until the timeout (2.x)."""
+        """Follow the frame as it arrives and stop at its last byte (False: read to the timeout, 2.x)."""
         self.clear_buffers_before_each_transaction = True
         """Discard bytes waiting in the port's buffers before each request."""
         self.close_port_after_each_call = close_port_after_each_call
@@ -496,7 +498,7 @@ class Instrument:
         self.retry_writes = False
         """Also retry function codes that change the slave (may repeat a write)."""
         self.inter_frame_delay: float | None = None
-        """Silence before each request in seconds; None: 3.5 characters (spec)."""
+        """Silence before each request in seconds (None means 3.5 characters, as the specification says)."""
         self.broadcast_delay = 0.2
         """Seconds to wait after a broadcast, so every slave is done."""
         self._roundtrip_time: float | None = None
@@ -510,7 +512,7 @@ class Instrument:
 
     @property
     def address(self) -> int:
-        """Slave address 0..247 (0: broadcast, writes only)."""
+        """Slave address 0..247 (0 is broadcast, writes only)."""
         return self._slaveaddress
 
     @address.setter
@@ -994,8 +996,8 @@ class Instrument:
         """Read the status word and the event counter (function code 11, serial line only).
 
         Returns:
-            ``(status, event_count)``: status 0xFFFF while the slave is busy
-            with a previous command, else 0.
+            A tuple ``(status, event_count)``; status is 0xFFFF while the
+            slave is busy with a previous command, else 0.
         """
         status, event_count = struct.unpack(">HH", self._perform_command(11, b""))
         return status, event_count
@@ -1023,8 +1025,8 @@ class Instrument:
         """Report the slave's identity (function code 17, serial line only).
 
         Returns:
-            Everything after the byte count: slave id, run indicator (0x00
-            off, 0xFF on) and device specific data.
+            The bytes after the byte count (slave id, run indicator 0x00 off
+            or 0xFF on, device specific data).
         """
         return self._perform_command(17, b"")[1:]
 
@@ -2230,9 +2232,9 @@ def _check_register_value(value: object, number_of_decimals: int, signed: bool) 
     register = _scale_up(value, number_of_decimals)  # type: ignore[arg-type]
     if not minimum <= register <= maximum:
         scaled = f" (times 10**{number_of_decimals}: {register})" if number_of_decimals else ""
-        kind = "signed" if signed else "unsigned"
+        kind = "a signed" if signed else "an unsigned"
         raise ValueError(
-            f"value {value!r}{scaled} does not fit a {kind} register: allowed {minimum}..{maximum}"
+            f"value {value!r}{scaled} does not fit {kind} register: allowed {minimum}..{maximum}"
         )
 
 
@@ -2440,7 +2442,7 @@ def _print_values(args: argparse.Namespace, values: list[tuple[int, Any]]) -> No
                 {
                     "slave": args.slave,
                     "table": table,
-                    "format": valueformat,
+                    "format": valueformat if table in ("input", "holding") else "bits",
                     "values": [{"register": address, "value": value} for address, value in values],
                 }
             )
@@ -2451,33 +2453,52 @@ def _print_values(args: argparse.Namespace, values: list[tuple[int, Any]]) -> No
         print(f"  [{address}] {value}")
 
 
-def _open_instrument(args: argparse.Namespace, slaveaddress: int) -> Instrument:
+class _PortUnavailable(Exception):
+    """The command line's port cannot be opened or set up (exit code 3)."""
+
+
+def _open_instrument(args: argparse.Namespace, slaveaddress: int, default_timeout: float = 0.5) -> Instrument:
     """An instrument with the port settings of the command line."""
+    _check_int(args.baudrate, "--baudrate", 1, 100_000_000)
     try:
         instrument = Instrument(args.port, slaveaddress, mode=args.mode, debug=args.debug)
     except MasterReportedException as error:
-        print(f"minimalmodbus: {error}", file=sys.stderr)
-        raise SystemExit(_EXIT_PORT) from error
+        raise _PortUnavailable(str(error)) from error
     port = instrument.serial
-    port.baudrate = args.baudrate
-    port.timeout = args.timeout
-    for setting, value in (("parity", _CLI_PARITIES[args.parity]), ("stopbits", args.stopbits)):
-        if hasattr(port, setting):
-            setattr(port, setting, value)
+    try:
+        port.baudrate = args.baudrate
+        port.timeout = default_timeout if args.timeout is None else args.timeout
+        for setting, value in (("parity", _CLI_PARITIES[args.parity]), ("stopbits", args.stopbits)):
+            if hasattr(port, setting):
+                setattr(port, setting, value)
+    except _port_setting_errors() as error:
+        instrument.close()
+        raise _PortUnavailable(f"Port {args.port!r} refuses the settings: {error}") from error
     return instrument
+
+
+def _port_setting_errors() -> tuple[type[BaseException], ...]:
+    """What pyserial raises when the device refuses a setting (termios.error on POSIX)."""
+    errors: tuple[type[BaseException], ...] = (serial.SerialException, OSError, ValueError)
+    try:
+        import termios  # POSIX only
+
+        return (*errors, termios.error)
+    except ImportError:
+        return errors
 
 
 def _command_read(args: argparse.Namespace) -> int:
     """``read``: read values once."""
-    instrument = _open_instrument(args, args.slave)
-    _print_values(args, _read_selection(instrument, _selection(args)))
+    with _open_instrument(args, args.slave) as instrument:
+        _print_values(args, _read_selection(instrument, _selection(args)))
     return 0
 
 
 def _command_write(args: argparse.Namespace) -> int:
     """``write``: write values."""
-    instrument = _open_instrument(args, args.slave)
-    _write_selection(instrument, _selection(args), args.values)
+    with _open_instrument(args, args.slave) as instrument:
+        _write_selection(instrument, _selection(args), args.values)
     if not args.json:
         print(f"Wrote {' '.join(args.values)} to slave {args.slave} at register {args.register}")
     return 0
@@ -2485,7 +2506,12 @@ def _command_write(args: argparse.Namespace) -> int:
 
 def _command_monitor(args: argparse.Namespace) -> int:
     """``monitor``: poll values at an interval; redraw in place on a terminal."""
-    instrument = _open_instrument(args, args.slave)
+    with _open_instrument(args, args.slave) as instrument:
+        return _monitor(args, instrument)
+
+
+def _monitor(args: argparse.Namespace, instrument: Instrument) -> int:
+    """Poll and redraw until ``--iterations`` polls are done (or Ctrl-C)."""
     selection = _selection(args)
     in_place = sys.stdout.isatty() and not args.json
     lines_drawn = 0
@@ -2526,7 +2552,14 @@ def _probe(instrument: Instrument, registeraddress: int) -> str | None:
 
 def _command_scan(args: argparse.Namespace) -> int:
     """``scan``: try slave addresses (and baud rates); report who answers."""
-    instrument = _open_instrument(args, args.first)
+    with _open_instrument(args, args.first, default_timeout=0.05) as instrument:
+        return _scan(args, instrument)
+
+
+def _scan(args: argparse.Namespace, instrument: Instrument) -> int:
+    """Probe each candidate (baud rate, slave address); print the summary."""
+    for baudrate in args.baudrates or []:
+        _check_int(baudrate, "--baudrates", 1, 100_000_000)
     baudrates = args.baudrates or [args.baudrate]
     candidates = [
         (baudrate, address) for baudrate in baudrates for address in range(args.first, args.last + 1)
@@ -2621,7 +2654,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="comma-separated baud rates to try, e.g. 9600,19200",
     )
     scan.add_argument("-r", "--register", type=int, default=0, help="holding register to probe (default 0)")
-    scan.set_defaults(handler=_command_scan, timeout=0.05)
+    scan.set_defaults(handler=_command_scan)
     _add_simulator_commands(commands)
     return parser
 
@@ -2706,7 +2739,9 @@ def _port_options() -> argparse.ArgumentParser:
         "-s", "--stopbits", type=int, choices=(1, 2), default=1, help="stop bits (default 1)"
     )
     options.add_argument("--mode", choices=(MODE_RTU, MODE_ASCII), default=MODE_RTU, help="default rtu")
-    options.add_argument("--timeout", type=float, default=0.5, help="seconds to wait for an answer")
+    options.add_argument(
+        "--timeout", type=float, help="seconds to wait for an answer (default 0.5; scan 0.05)"
+    )
     options.add_argument("--debug", action="store_true", help="print every frame written and read")
     options.add_argument("--json", action="store_true", help="print JSON for scripts")
     return options
@@ -2750,6 +2785,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     try:
         return int(args.handler(args))
+    except _PortUnavailable as error:
+        print(f"minimalmodbus: {error}", file=sys.stderr)
+        return _EXIT_PORT
     except ModbusException as error:
         print(f"minimalmodbus: {type(error).__name__}: {error}", file=sys.stderr)
         return _EXIT_MODBUS_ERROR

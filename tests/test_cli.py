@@ -417,12 +417,6 @@ def test_read_with_port_options(sim: Sim, capsys: pytest.CaptureFixture[str]) ->
         assert (port.baudrate, port.parity, port.stopbits, port.timeout) == settings
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: scan's set_defaults(timeout=0.05) changes the --timeout action shared by "
-    "every command (argparse parents share Action objects), so read, write and monitor "
-    "wait 0.05 s by default, not the 0.5 s of _port_options",
-)
 @pytest.mark.parametrize("command", [["read"], ["write", "5"], ["monitor", "--iterations", "1"]])
 def test_default_timeout_is_half_a_second(
     sim: Sim, capsys: pytest.CaptureFixture[str], command: list[str]
@@ -439,11 +433,6 @@ def test_default_timeout_of_scan(
     assert minimalmodbus._PORTS_BY_NAME[path].timeout == 0.05
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: -b 0 reaches the port (pyserial takes 0 baud on POSIX) and the driver's "
-    "silence calculation raises ZeroDivisionError: a traceback, not exit 2",
-)
 def test_baudrate_0_exits_2(sim: Sim, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["read", sim.path, "-b", "0"]) == 2
     captured = capsys.readouterr()
@@ -453,15 +442,12 @@ def test_baudrate_0_exits_2(sim: Sim, capsys: pytest.CaptureFixture[str]) -> Non
 
 def test_negative_baudrate_exits_2(sim: Sim, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["read", sim.path, "-b", "-5"]) == 2
-    assert capsys.readouterr().err == "minimalmodbus: bad argument: Not a valid baudrate: -5\n"
+    assert capsys.readouterr().err == (
+        "minimalmodbus: bad argument: --baudrate must be in the range 1..100000000, not -5\n"
+    )
     assert sim.bus.requests == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: an error setting the opened port (termios.error from pyserial) is not caught: "
-    "a traceback, not exit 3 with a message",
-)
 def test_port_refusing_a_setting_exits_3(
     sim: Sim, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
