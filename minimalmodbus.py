@@ -2144,11 +2144,12 @@ def _check_int(value: object, name: str, minimum: int, maximum: int) -> None:
 
 def _check_choice(value: object, name: str, choices: Sequence[Any]) -> None:
     """One of a few allowed values (of the choices' type; bool counts as int)."""
+    if isinstance(value, type(choices[0])) and value in choices:
+        return
     allowed = ", ".join(repr(choice) for choice in choices)
     if not isinstance(value, type(choices[0])):
         raise TypeError(f"{name} must be one of {allowed}, not {type(value).__name__}: {value!r}")
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {allowed}, not {value!r}")
+    raise ValueError(f"{name} must be one of {allowed}, not {value!r}")
 
 
 def _check_bool(value: object, name: str) -> None:

@@ -29,8 +29,10 @@ import struct
 import threading
 import tty
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from typing_extensions import Self
+if TYPE_CHECKING:  # only for type checkers; not a run-time dependency
+    from typing_extensions import Self
 
 _POLL_SECONDS = 0.01  # how often the thread looks at its stop event
 _EXCEPTION_BIT = 0x80
