@@ -7,16 +7,18 @@ computer with a serial port or a USB-to-RS-485 adapter::
     instrument = minimalmodbus.Instrument("/dev/ttyUSB0", 10)
     temperature = instrument.read_register(4097, 1)
 
-Function codes 1, 2, 3, 4, 5, 6, 15 and 16 through the value methods
-(``read_register``, ``write_float`` ...), and any other code through
-``_perform_command``. The call chain::
+Every serial-line function code is one method: 1, 2, 3, 4, 5, 6, 15 and 16
+through the value methods (``read_register``, ``write_float`` ...), 7, 8,
+11, 12, 17, 20, 21, 22, 23, 24 and 43/14 through their own methods, and any
+other (vendor) code through ``perform_command``. The call chain::
 
     read_register() etc.   check their own arguments, then hand off
     _generic_command()     turns a value into a request payload and back
     _perform_command()     frames the payload, retries, checks the response
     _communicate()         owns the port: silence, write, echo, read a frame
 
-Everything except ``_communicate`` is a pure function of bytes and values.
+Framing, response checks, checksums and value codecs are pure functions of
+bytes and values; only ``_communicate`` touches the port, under its lock.
 """
 
 from __future__ import annotations
@@ -41,6 +43,11 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import serial
+
+try:
+    import termios  # POSIX: pyserial lets termios.error (not an OSError) escape
+except ImportError:  # pragma: no cover (Windows)
+    termios = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:  # only the type checker needs it; no run-time dependency
     from typing_extensions import Self
@@ -125,7 +132,8 @@ _EXCEPTION_BIT = 0x80
 # Serial Line §2.5.1.1: 3.5 character times of silence between frames,
 # fixed at 1.75 ms above 19200 baud.
 _SILENT_CHARACTERS = 3.5
-_FIXED_SILENCE_ABOVE_19200_BAUD = 0.00175
+_FIXED_SILENCE_BAUDRATE = 19200
+_FIXED_SILENCE = 0.00175
 
 # Serial Line §2.5.1 and §2.5.2: the largest frames.
 _MAX_RTU_FRAME_BYTES = 256
@@ -229,6 +237,14 @@ class CommEventLog(NamedTuple):
     """0..64 event bytes, the most recent first."""
 
 
+# What pyserial raises when a port fails; these become MasterReportedException.
+_PORT_ERRORS: tuple[type[BaseException], ...] = (serial.SerialException, OSError) + (
+    (termios.error,) if termios is not None else ()
+)
+# ... and when it refuses a setting (pyserial checks some settings itself).
+_PORT_OR_SETTING_ERRORS: tuple[type[BaseException], ...] = (*_PORT_ERRORS, ValueError)
+
+
 # ---------------------------------------------------------------------------
 # Tables
 # ---------------------------------------------------------------------------
@@ -280,6 +296,7 @@ _FUNCTION_CODES: dict[int, _FunctionCode] = {
     16: _FunctionCode("Write Multiple Registers", True, True, data_length=4, echo=4),
     17: _FunctionCode("Report Slave ID", False, False, count_size=1),
     20: _FunctionCode("Read File Record", False, False, count_size=1),
+    # The response to fc 21 repeats the whole request (no payload is longer than this).
     21: _FunctionCode("Write File Record", True, True, count_size=1, echo=_MAX_RTU_FRAME_BYTES),
     22: _FunctionCode("Mask Write Register", True, True, data_length=6, echo=6),
     23: _FunctionCode("Read/Write Multiple Registers", True, False, count_size=1, bits_per_item=16),
@@ -398,7 +415,7 @@ def _shared_port(name: str) -> SerialPort:
             if not port.is_open:
                 port.open()
         return port
-    except (serial.SerialException, OSError, ValueError) as error:
+    except _PORT_OR_SETTING_ERRORS as error:
         raise MasterReportedException(f"Could not open port {name!r}: {error}") from error
 
 
@@ -420,19 +437,26 @@ def _port_from_argument(port: str | SerialPort) -> SerialPort:
 
 def _silent_period(port: SerialPort) -> float:
     """Serial Line §2.5.1.1: 3.5 character times, fixed at 1.75 ms above 19200 baud."""
-    if port.baudrate > 19200:
-        return _FIXED_SILENCE_ABOVE_19200_BAUD
+    baudrate = getattr(port, "baudrate", None)
+    if baudrate is None or baudrate > _FIXED_SILENCE_BAUDRATE:
+        return _FIXED_SILENCE
     return _SILENT_CHARACTERS * _character_time(port)
 
 
 def _character_time(port: SerialPort) -> float:
-    """Seconds one character takes on the line: start, data, parity and stop bits."""
-    if port.baudrate <= 0:
-        raise ValueError(f"serial.baudrate must be positive, not {port.baudrate!r}")
+    """Seconds one character takes on the line: start, data, parity and stop bits.
+
+    0 for a port object without a baud rate (such as a socket wrapper).
+    """
+    baudrate = getattr(port, "baudrate", None)
+    if baudrate is None:
+        return 0.0
+    if baudrate <= 0:
+        raise ValueError(f"serial.baudrate must be positive, not {baudrate!r}")
     bytesize = getattr(port, "bytesize", 8)
     parity_bits = 0 if getattr(port, "parity", "N") == "N" else 1
     stopbits = getattr(port, "stopbits", 1)
-    return (1 + bytesize + parity_bits + stopbits) / port.baudrate
+    return float((1 + bytesize + parity_bits + stopbits) / baudrate)
 
 
 def _now() -> float:
@@ -504,7 +528,7 @@ class Instrument:
         self._roundtrip_time: float | None = None
         self.serial: SerialPort = _port_from_argument(port)
         """The port object; set ``instrument.serial.baudrate`` etc. directly."""
-        self._print_debug(f"Using port {self.serial.port!r}")
+        self._print_debug(f"Using port {_port_name(self.serial)!r}")
         if close_port_after_each_call:
             self.close()
 
@@ -1050,9 +1074,12 @@ class Instrument:
         )
 
         def matches_sub_request(response: bytes) -> str | None:
-            expected = bytes((1 + 2 * number_of_registers, _FILE_REFERENCE_TYPE))
-            if response[1:3] != expected:
-                return f"Wrong sub-response header: expected {_hex(expected)}, received {_hex(response[1:3])}"
+            expected = bytes((2 + 2 * number_of_registers, 1 + 2 * number_of_registers, _FILE_REFERENCE_TYPE))
+            if response[:3] != expected:
+                return (
+                    f"Wrong byte count or sub-response header (length, reference type): "
+                    f"expected {_hex(expected)}, received {_hex(response[:3])}"
+                )
             return None
 
         response = self._perform_command(
@@ -1200,6 +1227,7 @@ class Instrument:
         Returns:
             The response data after the function code, checksum removed.
         """
+        _check_payload(payload, "payload")
         return self._perform_command(functioncode, payload)
 
     # -- transaction engine -------------------------------------------------
@@ -1296,11 +1324,7 @@ class Instrument:
     def _check_command(self, functioncode: int, payload_to_slave: bytes) -> _FunctionCode | None:
         """Check a command's arguments; return what is known of its function code."""
         _check_int(functioncode, "functioncode", 1, 127)
-        _check_bytes(payload_to_slave, "payload_to_slave")
-        if len(payload_to_slave) > _MAX_PAYLOAD_BYTES:
-            raise ValueError(
-                f"payload_to_slave must have at most {_MAX_PAYLOAD_BYTES} bytes, not {len(payload_to_slave)}"
-            )
+        _check_payload(payload_to_slave, "payload_to_slave")
         info = _FUNCTION_CODES.get(functioncode)
         if self.address == _BROADCAST_ADDRESS and info is not None and not info.broadcast:
             raise ValueError(
@@ -1320,10 +1344,11 @@ class Instrument:
 
         Args:
             request: a complete frame in the instrument's mode.
-            number_of_bytes_to_read: the expected response length, used only
-                when the function code of the response has no known layout;
-                negative: unknown (read until the line is silent); 0: no
-                response is expected (write only).
+            number_of_bytes_to_read: the expected response length: it extends
+                the time allowed for the answer by its wire time, and gives
+                the length when the function code of the response has no
+                known layout; -1: unknown (read such a frame until the line
+                is silent); 0: no response is expected (write only).
 
         Returns:
             The bytes read (b"" after a broadcast, or when none are expected).
@@ -1334,6 +1359,7 @@ class Instrument:
             MasterReportedException: the port failed.
         """
         _check_bytes(request, "request")
+        _check_int(number_of_bytes_to_read, "number_of_bytes_to_read", -1, 2**31)
         port = self.serial
         state = _port_state(port)
         header = _request_header(self.mode, request)
@@ -1345,10 +1371,12 @@ class Instrument:
                 raise
             except ModbusException:
                 raise
-            except (serial.SerialException, OSError) as error:
+            except _PORT_ERRORS as error:
                 state.remember_fault(header[0])
                 _close_quietly(port)
-                raise MasterReportedException(f"Port error on {port.port!r}: {error}", request) from error
+                raise MasterReportedException(
+                    f"Port error on {_port_name(port)!r}: {error}", request
+                ) from error
             finally:
                 state.last_activity = _now()
                 if self.close_port_after_each_call:
@@ -1387,7 +1415,7 @@ class Instrument:
         if not response:
             raise NoResponseError(
                 f"No communication with the instrument (no answer) within "
-                f"{port.timeout} s. Request: {_hex(request)}",
+                f"{getattr(port, 'timeout', None)} s. Request: {_hex(request)}",
                 request,
             )
         return response
@@ -1411,8 +1439,8 @@ class Instrument:
         if state.may_hold_late_bytes or slaveaddress in state.faults:
             self._drain(port, state, slaveaddress, silence)
         if self.clear_buffers_before_each_transaction:
-            port.reset_input_buffer()
-            port.reset_output_buffer()
+            for reset in ("reset_input_buffer", "reset_output_buffer"):
+                getattr(port, reset, _do_nothing)()
         remaining = state.last_activity + silence - _now()
         if remaining > 0:
             _sleep(remaining)
@@ -1426,8 +1454,9 @@ class Instrument:
         since that slave may still answer the failed request.
         """
         fault_time = state.faults.pop(slaveaddress, None)
-        if fault_time is not None and port.timeout:
-            _sleep(fault_time + port.timeout - _now())
+        timeout = getattr(port, "timeout", None)
+        if fault_time is not None and timeout:
+            _sleep(fault_time + timeout - _now())
         state.may_hold_late_bytes = False
         discarded = _read_until_silence(port, silence, _max_frame_bytes(self.mode))
         if discarded:
@@ -1462,7 +1491,7 @@ class Instrument:
         if not (self.debug or _LOGGER.isEnabledFor(logging.DEBUG)):
             return
         timing = "" if seconds is None else f" after {seconds * 1000:.2f} ms"
-        self._note(f"{what}: {_hex(data)}{timing} (port {self.serial.port!r}, {self.mode})")
+        self._note(f"{what}: {_hex(data)}{timing} (port {_port_name(self.serial)!r}, {self.mode})")
 
     def _print_debug(self, text: str) -> None:
         """Print with the debug prefix when ``debug`` is True (2.x)."""
@@ -1470,13 +1499,17 @@ class Instrument:
             print(_DEBUG_PREFIX + text)
 
 
+def _do_nothing() -> None:
+    """Stand in for a method a minimal port object lacks."""
+
+
 def _close_quietly(port: SerialPort) -> None:
     """Close a port after a failure, so the next call opens it afresh."""
     try:
         if port.is_open:
             port.close()
-    except (serial.SerialException, OSError) as error:
-        _LOGGER.debug("Closing port %r failed: %s", port.port, error)
+    except _PORT_ERRORS as error:
+        _LOGGER.debug("Closing port %r failed: %s", _port_name(port), error)
 
 
 def _broadcast_codes() -> str:
@@ -1845,7 +1878,8 @@ def _find_frame_start(port: SerialPort, received: bytes, prefixes: tuple[bytes, 
     """
     if received.startswith(prefixes):
         return received
-    deadline = _now() + port.timeout if port.timeout is not None else math.inf
+    timeout = getattr(port, "timeout", None)
+    deadline = _now() + timeout if timeout is not None else math.inf
     while True:
         starts = [start for start in map(received.find, prefixes) if start >= 0]
         if starts:
@@ -1863,11 +1897,24 @@ def _read_until_silence(port: SerialPort, silence: float, limit: int) -> bytes:
     """Read what is waiting and what follows, until the line is silent for ``silence``."""
     received = b""
     while len(received) < limit:
-        received += port.read(port.in_waiting)
+        waiting = _bytes_waiting(port)
+        if waiting:
+            received += port.read(min(waiting, limit - len(received)))
+            continue
         _sleep(silence)
-        if not port.in_waiting:
+        if not _bytes_waiting(port):
             break
     return received
+
+
+def _bytes_waiting(port: SerialPort) -> int:
+    """Bytes the port has received and not yet delivered (0 if it cannot tell)."""
+    return int(getattr(port, "in_waiting", 0))
+
+
+def _port_name(port: SerialPort) -> str | None:
+    """The name of a port object, if it has one."""
+    return getattr(port, "port", None)
 
 
 def _hex(data: bytes, with_length: bool = True) -> str:
@@ -2162,8 +2209,16 @@ def _check_number(value: object, name: str) -> None:
     """A finite int or float."""
     if not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be an int or a float, not {type(value).__name__}: {value!r}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, not {value!r}")
+    if not _is_finite(value):
+        raise ValueError(f"{name} must be a finite number of at most about 1e308, not {value!r}")
+
+
+def _is_finite(value: float) -> bool:
+    """Finite, and (for an int) small enough to become a float."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def _check_seconds(value: object, name: str) -> None:
@@ -2177,6 +2232,13 @@ def _check_bytes(value: object, name: str) -> None:
     """Bytes."""
     if not isinstance(value, bytes):
         raise TypeError(f"{name} must be bytes, not {type(value).__name__}: {value!r}")
+
+
+def _check_payload(payload: object, name: str) -> None:
+    """The bytes after the function code: at most 252 of them."""
+    _check_bytes(payload, name)
+    if len(payload) > _MAX_PAYLOAD_BYTES:  # type: ignore[arg-type]
+        raise ValueError(f"{name} must have at most {_MAX_PAYLOAD_BYTES} bytes, not {len(payload)}")  # type: ignore[arg-type]
 
 
 def _check_list(values: object, name: str, minimum: int, maximum: int) -> None:
@@ -2230,7 +2292,10 @@ def _check_register_value(value: object, number_of_decimals: int, signed: bool) 
     """A value that scales to a 16-bit register value."""
     _check_number(value, "value")
     minimum, maximum = _register_range(signed)
-    register = _scale_up(value, number_of_decimals)  # type: ignore[arg-type]
+    try:
+        register = _scale_up(value, number_of_decimals)  # type: ignore[arg-type]
+    except OverflowError:
+        register = maximum + 1  # far beyond any register
     if not minimum <= register <= maximum:
         scaled = f" (times 10**{number_of_decimals}: {register})" if number_of_decimals else ""
         kind = "a signed" if signed else "an unsigned"
@@ -2263,6 +2328,8 @@ def _check_float_value(value: object, number_of_registers: int) -> None:
     """An int or float that a single (2 registers) or double (4) can hold."""
     if not isinstance(value, (int, float)):
         raise TypeError(f"value must be an int or a float, not {type(value).__name__}: {value!r}")
+    if isinstance(value, int) and not _is_finite(value):
+        raise ValueError(f"value {value!r} is too large for a float: allowed magnitude up to about 1e308")
     if number_of_registers == 2 and math.isfinite(value) and abs(value) > _LARGEST_FLOAT32:
         raise ValueError(
             f"value {value!r} is too large for a single-precision float (2 registers): "
@@ -2472,21 +2539,10 @@ def _open_instrument(args: argparse.Namespace, slaveaddress: int, default_timeou
         for setting, value in (("parity", _CLI_PARITIES[args.parity]), ("stopbits", args.stopbits)):
             if hasattr(port, setting):
                 setattr(port, setting, value)
-    except _port_setting_errors() as error:
+    except _PORT_OR_SETTING_ERRORS as error:
         instrument.close()
         raise _PortUnavailable(f"Port {args.port!r} refuses the settings: {error}") from error
     return instrument
-
-
-def _port_setting_errors() -> tuple[type[BaseException], ...]:
-    """What pyserial raises when the device refuses a setting (termios.error on POSIX)."""
-    errors: tuple[type[BaseException], ...] = (serial.SerialException, OSError, ValueError)
-    try:
-        import termios  # POSIX only
-
-        return (*errors, termios.error)
-    except ImportError:
-        return errors
 
 
 def _command_read(args: argparse.Namespace) -> int:

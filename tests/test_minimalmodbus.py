@@ -1473,6 +1473,26 @@ def test_bad_argument_is_refused_before_writing(
     assert instrument.serial.requests == []  # before anything is written
 
 
+# Numbers too large for a float (or for a register after scaling): a ValueError
+# naming ``value``, not an OverflowError or struct.error from deep inside.
+HUGE_VALUE_CALLS = [
+    ("write_register", {"registeraddress": 0, "value": 1e300, "number_of_decimals": 10}),
+    ("write_register", {"registeraddress": 0, "value": 10**400, "number_of_decimals": 1}),
+    ("write_register", {"registeraddress": 0, "value": 10**400}),
+    ("write_float", {"registeraddress": 0, "value": 10**400, "number_of_registers": 4}),
+    ("write_float", {"registeraddress": 0, "value": 10**400}),
+]
+
+
+@pytest.mark.parametrize("method, kwargs", HUGE_VALUE_CALLS)
+def test_huge_value_is_a_value_error(dummy: dict[bytes, bytes], method: str, kwargs: dict[str, Any]) -> None:
+    instrument = Instrument(PORT, 1)
+    with pytest.raises(ValueError, match=r"^value ") as info:
+        getattr(instrument, method)(**kwargs)
+    assert type(info.value) is ValueError
+    assert instrument.serial.requests == []
+
+
 INSTRUMENT_BAD_CASES = [
     *(("slaveaddress", bad, TypeError) for bad in BAD_TYPES_INT),
     *(("slaveaddress", bad, ValueError) for bad in BAD_SLAVEADDRESSES),

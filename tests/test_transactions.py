@@ -23,6 +23,7 @@ import gc
 import logging
 import os
 import struct
+import termios  # this module tests on real pseudo-terminals: POSIX only
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -755,6 +756,9 @@ class FailingPort(dummy_serial.Serial):
 PORT_ERRORS = {
     "SerialException": lambda: serial.SerialException("device disconnected or multiple access on port?"),
     "OSError": lambda: OSError(5, "Input/output error"),
+    # pyserial lets termios.error (not an OSError) escape from tcflush/tcsetattr,
+    # e.g. reset_input_buffer on an unplugged USB adapter.
+    "termios.error": lambda: termios.error(5, "Input/output error"),
 }
 
 
@@ -1371,3 +1375,70 @@ FRAMES: dict[str, dict[str, bytes]] = {
         "TRUNCATED": b":0103020005",  # VALUE_5 without LRC and CR LF
     },
 }
+
+
+# ---------------------------------------------------------------------------
+# Port objects that are not pyserial's
+# ---------------------------------------------------------------------------
+
+
+class MinimalPort:
+    """A port object with only what API.md part A promises: open, close, read, write, is_open."""
+
+    def __init__(self, inner: dummy_serial.Serial) -> None:
+        self._inner = inner
+
+    @property
+    def is_open(self) -> bool:
+        return self._inner.is_open
+
+    def open(self) -> None:
+        self._inner.open()
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def read(self, size: int = 1) -> bytes:
+        return self._inner.read(size)
+
+    def write(self, data: bytes) -> int:
+        return self._inner.write(data)
+
+
+def test_minimal_port_object_is_used_as_given(mode: str, slave: ScriptedSlave, fake_clock: Any) -> None:
+    inner = dummy_serial.Serial(port="minimal", timeout=TIMEOUT)
+    inner.responder = slave
+    port = MinimalPort(inner)
+    instrument = minimalmodbus.Instrument(port, 1, mode)  # type: ignore[arg-type]
+    assert instrument.serial is port
+    slave.answer((0.008, FRAMES[mode]["VALUE_5"]))
+    assert instrument.read_register(0) == 5
+    assert inner.requests == [FRAMES[mode]["READ_0"]]
+    # Without a baud rate the silence is the specification's fixed 1.75 ms.
+    slave.answer((0.008, FRAMES[mode]["VALUE_6"]))
+    assert instrument.read_register(1) == 6
+    assert slave.write_times[1] - slave.write_times[0] == exact(0.008 + 0.00175)
+
+
+class TrickleCountPort(dummy_serial.Serial):
+    """Reports at most one waiting byte, as pyserial's socket:// ports do."""
+
+    @property
+    def in_waiting(self) -> int:
+        return min(1, super().in_waiting)
+
+
+def test_draining_reads_on_while_bytes_wait(slave: ScriptedSlave, fake_clock: Any) -> None:
+    """Late bytes are drained without a silence-long sleep per byte."""
+    port = TrickleCountPort(port="socket-like", timeout=TIMEOUT)
+    port.responder = slave
+    instrument = minimalmodbus.Instrument(port, 1)  # type: ignore[arg-type]
+    slave.answer((0.002, NOISE * 10))  # garbage only: the exchange fails
+    slave.answer((0.008, FRAMES[MODE_RTU]["VALUE_6"]))
+    with pytest.raises(minimalmodbus.InvalidResponseError):
+        instrument.read_register(0)
+    sleeps_before = len(fake_clock.sleeps)
+    assert instrument.read_register(1) == 6
+    # One wait for the fault's timeout, one silence to see the line quiet, the
+    # inter-frame silence, and the answer's own arrival: not one per byte.
+    assert len(fake_clock.sleeps) - sleeps_before <= 4
