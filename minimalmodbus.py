@@ -269,7 +269,8 @@ class _FunctionCode(NamedTuple):
 
     Response layout: either ``data_length`` fixed data bytes after the
     function code, or a byte count of ``count_size`` bytes that tells how many
-    follow. Neither: the length is unknown and the line's silence ends it.
+    follow, or (``as_long_as_request``) as many data bytes as the request
+    had. None of these: the length is unknown and the line's silence ends it.
     """
 
     name: str
@@ -279,6 +280,7 @@ class _FunctionCode(NamedTuple):
     count_size: int = 0  # bytes of the byte count that starts the data
     echo: int = 0  # leading request payload bytes the response repeats
     bits_per_item: int = 0  # byte count = ceil(requested quantity * this / 8)
+    as_long_as_request: bool = False  # the response data is as long as the request's
 
 
 _FUNCTION_CODES: dict[int, _FunctionCode] = {
@@ -289,7 +291,8 @@ _FUNCTION_CODES: dict[int, _FunctionCode] = {
     5: _FunctionCode("Write Single Coil", True, True, data_length=4, echo=4),
     6: _FunctionCode("Write Single Register", True, True, data_length=4, echo=4),
     7: _FunctionCode("Read Exception Status", False, False, data_length=1),
-    8: _FunctionCode("Diagnostics", True, False, data_length=4, echo=2),
+    # Return query data (sub-function 0) echoes any number of data words.
+    8: _FunctionCode("Diagnostics", True, False, echo=2, as_long_as_request=True),
     11: _FunctionCode("Get Comm Event Counter", False, False, data_length=4),
     12: _FunctionCode("Get Comm Event Log", False, False, count_size=1),
     15: _FunctionCode("Write Multiple Coils", True, True, data_length=4, echo=4),
@@ -1583,6 +1586,11 @@ def _check_against_request(exchange: _Exchange, payload: bytes) -> None:
         expected = _byte_count(info, exchange.request_payload)
         if payload[0] != expected:
             raise exchange.invalid(f"Wrong byte count: expected {expected}, received {payload[0]}")
+    if info.as_long_as_request and len(payload) != len(exchange.request_payload):
+        raise exchange.invalid(
+            f"Wrong length: expected {len(exchange.request_payload)} data bytes, as in the "
+            f"request, received {len(payload)}"
+        )
     echo = exchange.request_payload[: info.echo]
     if payload[: info.echo] != echo:
         raise exchange.invalid(
@@ -1661,6 +1669,8 @@ def _predict_response_size(mode: str, functioncode: int, payload_to_slave: bytes
         return -1
     if info.data_length is not None:
         data_length = info.data_length
+    elif info.as_long_as_request:
+        data_length = len(payload_to_slave)
     elif info.bits_per_item:
         data_length = 1 + _byte_count(info, payload_to_slave)
     else:
@@ -1677,6 +1687,10 @@ def _device_identification_checker(request: bytes) -> Callable[[bytes], str | No
         more_follows, next_object_id = response[3], response[4]
         if more_follows == _MORE_FOLLOWS and next_object_id <= request[2]:
             return f"More follows, but the next object id {next_object_id} does not advance past {request[2]}"
+        if request[1] == _DEVICE_ID_ONE_OBJECT and (response[5] != 1 or response[6] != request[2]):
+            return (
+                f"Individual access to object {request[2]}: expected that one object, received {response[5]}"
+            )
         return None
 
     return check

@@ -394,7 +394,9 @@ RESPONSE_LAYOUTS: dict[int, int | str] = {
     5: 6,  # echo of address and value
     6: 6,
     7: 3,  # one status byte
-    8: 6,  # echo of sub-function and 2 data bytes
+    # As long as the request (return query data echoes any number of words):
+    # the header cannot tell, the request's length does (_predict_response_size).
+    8: "as long as the request",
     11: 6,  # status 2, event count 2
     12: "count",
     15: 6,  # start 2, quantity 2
@@ -437,6 +439,10 @@ def test_response_length(functioncode: int, layout: int | str) -> None:
         assert length(0) == 4
         assert length(0, 6) == 10
         assert length(1, 0, 0) == 260
+    elif layout == "as long as the request":
+        assert length(0, 0, 0xA5, 0x37) is None
+        request = b"\x00\x00\x01\x02\x03\x04"
+        assert minimalmodbus._predict_response_size("rtu", functioncode, request) == 2 + 6 + 2
     else:
         assert length() == layout
         assert length(0, 0, 0) == layout
