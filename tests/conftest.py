@@ -16,17 +16,29 @@ import minimalmodbus
 
 
 class FakeClock:
-    """A clock that only moves when somebody sleeps on it."""
+    """A clock that only moves when somebody sleeps on it; it records the sleeps.
 
-    def __init__(self) -> None:
-        self.time = 1000.0
+    Args:
+        start: The time it shows first. The ``fake_clock`` fixture starts at
+            1000.0; test_dummy_serial.py and test_simulated_slave.py start at
+            0.0 (their expected times are the floats computed from 0.0).
+        ignore_nonpositive: Whether a sleep of 0 or less is ignored (neither
+            recorded nor moving the clock), as minimalmodbus's ``_sleep``
+            ignores it. False: it is recorded and applied as it is, so a test
+            can assert that dummy_serial, whose ``_sleep`` is ``time.sleep``,
+            never asks for one.
+    """
+
+    def __init__(self, start: float = 1000.0, *, ignore_nonpositive: bool = True) -> None:
+        self.time = start
         self.sleeps: list[float] = []
+        self.ignore_nonpositive = ignore_nonpositive
 
     def now(self) -> float:
         return self.time
 
     def sleep(self, seconds: float) -> None:
-        if seconds > 0:
+        if seconds > 0 or not self.ignore_nonpositive:
             self.sleeps.append(seconds)
             self.time += seconds
 

@@ -10,7 +10,8 @@ that do not make a request it knows are skipped.
 
 Each answer can be spoiled by a planned :class:`Fault` (no answer, a late
 answer, noise first, the answer in pieces with gaps). It stands on its own:
-its own CRC, nothing imported from ``minimalmodbus`` or ``dummy_serial``.
+the tests' own CRC (frames.py), nothing imported from ``minimalmodbus`` or
+``dummy_serial``.
 Use it as a context manager, which starts the serving thread and, at the
 end, stops it, joins it and closes both ends of the pty::
 
@@ -30,6 +31,8 @@ import threading
 import tty
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from frames import crc_bytes as crc16
 
 if TYPE_CHECKING:  # only for type checkers; not a run-time dependency
     from typing_extensions import Self
@@ -56,16 +59,6 @@ class Fault:
     delay: float = 0.0
     chunks: int = 1
     gap: float = 0.0
-
-
-def crc16(data: bytes) -> bytes:
-    """CRC-16/MODBUS (reflected 0xA001, initial 0xFFFF), low byte first."""
-    crc = 0xFFFF
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-    return crc.to_bytes(2, "little")
 
 
 def request_length(received: bytes | bytearray) -> int | None:

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import FakeClock
+from frames import crc16 as _crc16_modbus
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -27,25 +29,10 @@ PORTNAME = "/dev/ttyUSB0"
 TIMEOUT = 0.05
 
 
-class FakeClock:
-    """A clock that only moves when somebody sleeps on it."""
-
-    def __init__(self) -> None:
-        self.time = 0.0
-        self.sleeps: list[float] = []
-
-    def now(self) -> float:
-        return self.time
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.time += seconds
-
-
 @pytest.fixture(autouse=True)
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     """Install a fake clock and a clean configuration; undo both afterwards."""
-    fake = FakeClock()
+    fake = FakeClock(start=0.0, ignore_nonpositive=False)
     monkeypatch.setattr(dummy_serial, "_now", fake.now)
     monkeypatch.setattr(dummy_serial, "_sleep", fake.sleep)
     monkeypatch.setattr(dummy_serial, "RESPONSES", {REQUEST: RESPONSE})
@@ -684,7 +671,7 @@ def test_responder_set_back_to_none_uses_the_table(
 def test_reads_deliver_every_byte_once_in_time_order(
     delays_and_data: list[tuple[int, bytes]], read_size: int
 ) -> None:
-    fake = FakeClock()
+    fake = FakeClock(start=0.0, ignore_nonpositive=False)
     chunks = [(milliseconds / 1000, data) for milliseconds, data in delays_and_data]
     expected = b"".join(data for _, data in sorted(chunks, key=lambda c: c[0]))
     with pytest.MonkeyPatch.context() as monkeypatch:
@@ -842,15 +829,6 @@ RESPONSE = b"\x0a\x03\x02\x07\xd0\x1e\x29"
 # write_register(1, 100, functioncode=6) on slave 10: address 0A, function 06,
 # register 00 01, value 00 64, CRC D8 9A.
 WRITE_REQUEST = b"\x0a\x06\x00\x01\x00\x64\xd8\x9a"
-
-
-def _crc16_modbus(data: bytes) -> int:
-    crc = 0xFFFF
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-    return crc
 
 
 @pytest.mark.parametrize("frame", [REQUEST, RESPONSE, WRITE_REQUEST])

@@ -4,7 +4,7 @@ Function codes 7, 8, 11, 12, 17, 20, 21, 22, 23, 24 and 43/14, the generic
 ``perform_command``, signed ``read_registers``/``write_registers``, and the
 block-decoding functions (``registers_to_long`` and friends).
 
-In the order of STYLE.md: this module's own checksums with known values; the
+In the order of STYLE.md: the tests' own checksums with known values; the
 block-decoding functions with known values, round trips (exhaustive where
 cheap) and agreement with the independent byte-order table of the read_long
 docstring; every method through dummy_serial in RTU and ASCII with the
@@ -15,9 +15,10 @@ the Instrument with the block-decoding functions; agreement with
 dummy_serial's simulated slave; input validation through shared lists of
 bad values; a self-check of the frame tables. The tables are at the end.
 
-Frames are built with this module's own CRC and LRC (``frame``), never with
-minimalmodbus's. Table content is written after the slave address (the
-function code first); the tests put slave address 17 (0x11) in front.
+Frames are built with the tests' own CRC and LRC (frames.py, ``frame``),
+never with minimalmodbus's. Table content is written after the slave
+address (the function code first); the tests put slave address 17 (0x11) in
+front.
 
 Time is never spent for real: the ``dummy`` and ``fake_clock`` fixtures of
 conftest.py put one fake clock behind both modules.
@@ -32,6 +33,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import pytest
+from frames import checksum_ok, crc16, frame, lrc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -74,7 +76,7 @@ VENDOR_CODES = {65, 100, 127}  # user-defined function codes: no layout is known
 
 
 # ---------------------------------------------------------------------------
-# This module's own frames: a second opinion on the driver's
+# Frames: frames.py is the tests' second opinion on the driver's; shorthands
 # ---------------------------------------------------------------------------
 
 
@@ -83,44 +85,9 @@ def h(text: str) -> bytes:
     return bytes.fromhex(text)
 
 
-def crc16(data: bytes) -> int:
-    """CRC-16/MODBUS bit by bit: reflected polynomial 0xA001, initial 0xFFFF, no final XOR."""
-    crc = 0xFFFF
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-    return crc
-
-
-def lrc(data: bytes) -> int:
-    """Serial Line §2.5.2.2: the two's complement of the 8-bit sum of the bytes."""
-    return (256 - sum(data) % 256) % 256
-
-
-def frame(mode: str, content: bytes) -> bytes:
-    """RTU: content + CRC low byte first. ASCII: ':' + hex of content and LRC + CR LF."""
-    if mode == MODE_RTU:
-        return content + crc16(content).to_bytes(2, "little")
-    return b":" + (content + bytes([lrc(content)])).hex().upper().encode() + b"\r\n"
-
-
 def wire(mode: str, text: str, slaveaddress: int = SLAVE) -> bytes:
     """The frame of content given in hex after the slave address (function code first)."""
     return frame(mode, bytes([slaveaddress]) + h(text))
-
-
-def checksum_ok(mode: str, data: bytes) -> bool:
-    """Whether a frame is well formed with a valid CRC (RTU) or LRC (ASCII)."""
-    if mode == MODE_RTU:
-        return len(data) >= 4 and crc16(data) == 0
-    digits = data[1:-2]
-    return (
-        data.startswith(b":")
-        and data.endswith(b"\r\n")
-        and re.fullmatch(rb"(?:[0-9A-F]{2}){3,}", digits) is not None
-        and sum(h(digits.decode())) % 256 == 0
-    )
 
 
 def words(values: Any) -> str:
@@ -199,7 +166,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 # ---------------------------------------------------------------------------
-# 1. This module's checksums, with known values
+# 1. The tests' own checksums (frames.py), with known values
 # ---------------------------------------------------------------------------
 
 

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from frames import rtu  # the tests' own CRC, not the driver's
 
 import minimalmodbus
 
@@ -79,22 +80,6 @@ def holding(address: int) -> int:
 
 def input_register(address: int) -> int:
     return 1000 + address
-
-
-def crc16(data: bytes) -> bytes:
-    """CRC-16/MODBUS, low byte first: written here, not taken from the driver."""
-    crc = 0xFFFF
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-    return struct.pack("<H", crc)
-
-
-def rtu(*parts: bytes | int) -> bytes:
-    """An RTU frame from ints (single bytes) and bytes, with its CRC."""
-    body = b"".join(bytes((part,)) if isinstance(part, int) else part for part in parts)
-    return body + crc16(body)
 
 
 # ---------------------------------------------------------------------------

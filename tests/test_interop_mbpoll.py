@@ -45,6 +45,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from frames import rtu  # the tests' own CRC, not the driver's
 
 import dummy_serial
 import minimalmodbus
@@ -101,22 +102,6 @@ def make_slave() -> dummy_serial.SimulatedSlave:
         input_registers={a: input_register(a) for a in range(SIZE)},
         slave_id=b"\x2a\xffsimulated",
     )
-
-
-def crc16(data: bytes) -> bytes:
-    """CRC-16/MODBUS, low byte first: written here, not taken from the driver."""
-    crc = 0xFFFF
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-    return struct.pack("<H", crc)
-
-
-def rtu(*parts: bytes | int) -> bytes:
-    """An RTU frame from ints (single bytes) and bytes, with its CRC."""
-    body = b"".join(bytes((part,)) if isinstance(part, int) else part for part in parts)
-    return body + crc16(body)
 
 
 def shown_16bit(value: int) -> str:

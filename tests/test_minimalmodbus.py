@@ -8,9 +8,9 @@ frame tables.
 The frame tables are at the end of the module. A test takes an entry of a
 table as an argument named after the table (``recorded``, ``exchange``,
 ``bad_frame``, ``literal``); ``pytest_generate_tests`` parametrizes it. Frames
-that were not recorded are built with this module's own CRC and LRC
-(``rtu``, ``asc``, ``frame``), never with minimalmodbus's, so a checksum bug
-cannot hide behind itself.
+that were not recorded are built with the tests' own CRC and LRC
+(frames.py; ``rtu``, ``asc``, ``frame``), never with minimalmodbus's, so a
+checksum bug cannot hide behind itself.
 
 Time is never spent for real: the ``dummy`` and ``fake_clock`` fixtures of
 conftest.py put one fake clock behind both modules, and time is asserted
@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 
 import pytest
 import serial
+from frames import checksum_ok, crc16, frame
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -61,41 +62,13 @@ BYTEORDERS = [BYTEORDER_BIG, BYTEORDER_LITTLE, BYTEORDER_BIG_SWAP, BYTEORDER_LIT
 
 
 # ---------------------------------------------------------------------------
-# This module's own frames: a second opinion on the driver's
+# Frames: frames.py is the tests' second opinion on the driver's; shorthands
 # ---------------------------------------------------------------------------
 
 
 def h(text: str) -> bytes:
     """Bytes from hex with any spaces, e.g. ``h("0a 03 02")``."""
     return bytes.fromhex(text)
-
-
-def crc16(data: bytes) -> int:
-    """CRC-16/MODBUS bit by bit (MODBUS.md): reflected polynomial 0xA001, initial 0xFFFF."""
-    crc = 0xFFFF
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-    return crc
-
-
-def lrc(data: bytes) -> int:
-    """Serial Line §2.5.2.2: the two's complement of the 8-bit sum of the bytes."""
-    return (256 - sum(data) % 256) % 256
-
-
-def frame(mode: str, content: str | bytes) -> bytes:
-    """A frame around content (slave address, function code, data), with this module's checksum.
-
-    RTU: content + CRC low byte first. ASCII: ':' + upper-case hex of
-    content and LRC + CR LF.
-    """
-    if isinstance(content, str):
-        content = h(content)
-    if mode == MODE_RTU:
-        return content + crc16(content).to_bytes(2, "little")
-    return b":" + (content + bytes([lrc(content)])).hex().upper().encode() + b"\r\n"
 
 
 def rtu(content: str) -> bytes:
@@ -113,19 +86,6 @@ def content_of(mode: str, wire: bytes) -> bytes:
     if mode == MODE_RTU:
         return wire[:-2]
     return h(wire[1:-2].decode())[:-1]
-
-
-def checksum_ok(mode: str, wire: bytes) -> bool:
-    """Whether a frame is well formed with a valid CRC (RTU) or LRC (ASCII)."""
-    if mode == MODE_RTU:
-        return len(wire) >= 4 and crc16(wire) == 0
-    digits = wire[1:-2]
-    return (
-        wire.startswith(b":")
-        and wire.endswith(b"\r\n")
-        and re.fullmatch(rb"(?:[0-9A-F]{2}){3,}", digits) is not None
-        and sum(h(digits.decode())) % 256 == 0
-    )
 
 
 def words(values: Iterable[int]) -> str:
@@ -217,7 +177,7 @@ def test_exception_hierarchy(exception_class: type[Exception], base: type[Except
 def test_crc16_check_value() -> None:
     # MODBUS.md: the check value of CRC-16/MODBUS is the CRC of ASCII "123456789"
     assert minimalmodbus._crc16(b"123456789") == 0x4B37
-    assert crc16(b"123456789") == 0x4B37  # and this module's own CRC agrees
+    assert crc16(b"123456789") == 0x4B37  # and the tests' own CRC (frames.py) agrees
     assert minimalmodbus._crc16(b"") == 0xFFFF  # the initial value, no final XOR
 
 

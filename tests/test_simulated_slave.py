@@ -5,8 +5,8 @@ each with the specification example it comes from (Modbus Application
 Protocol V1.1b3 §6); :func:`spec_slave` holds the data of those examples.
 Requests go to slave address 17 (0x11) and run in RTU and in ASCII: a table
 entry holds the frame content and both checksums, and :func:`rtu` /
-:func:`ascii_frame` only lay them out (a self-check verifies every checksum
-with this module's own CRC and LRC).
+:func:`ascii_frame` (frames.py, given the LRC) only lay them out (a
+self-check verifies every checksum with the tests' own CRC and the LRC sum).
 
 Time: dummy ports run on a fake clock (``dummy_serial._now`` and ``_sleep``
 replaced). Only the pseudo-terminal tests spend real time, a few
@@ -28,6 +28,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
+from conftest import FakeClock
+from frames import ascii_frame
+from frames import crc16 as crc16_bitwise  # bit by bit, independent of dummy_serial's
 
 import dummy_serial
 import minimalmodbus
@@ -40,25 +43,10 @@ TIMEOUT = 0.05  # seconds, MinimalModbus's default
 PTY_WAIT = 2.0  # seconds a pty test waits at most for an answer that must come
 
 
-class FakeClock:
-    """A clock that only moves when somebody sleeps on it."""
-
-    def __init__(self) -> None:
-        self.time = 0.0
-        self.sleeps: list[float] = []
-
-    def now(self) -> float:
-        return self.time
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.time += seconds
-
-
 @pytest.fixture(autouse=True)
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     """A fake clock behind dummy_serial, and its configuration as a fresh import has it."""
-    fake = FakeClock()
+    fake = FakeClock(start=0.0, ignore_nonpositive=False)
     monkeypatch.setattr(dummy_serial, "_now", fake.now)
     monkeypatch.setattr(dummy_serial, "_sleep", fake.sleep)
     monkeypatch.setattr(dummy_serial, "RESPONDER", None)
@@ -114,21 +102,6 @@ class Exchange(NamedTuple):
 def rtu(content: bytes, crc: bytes) -> bytes:
     """An RTU frame: the content, then its CRC."""
     return content + crc
-
-
-def ascii_frame(content: bytes, lrc: int) -> bytes:
-    """An ASCII frame: colon, the content and LRC as upper-case hex, CR LF."""
-    return b":" + (content + bytes((lrc,))).hex().upper().encode() + b"\r\n"
-
-
-def crc16_bitwise(data: bytes) -> int:
-    """CRC-16/MODBUS bit by bit: this module's own, independent of dummy_serial's."""
-    crc = 0xFFFF
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-    return crc
 
 
 def bits_at(start: int, packed: bytes, count: int) -> dict[int, int]:

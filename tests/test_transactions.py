@@ -14,7 +14,7 @@ side. They keep real waiting short (timeouts of 0.1 s) and never assert
 wall-clock speed beyond "well within a generous timeout".
 
 The frames are in tables at the end of the module, checked by
-:func:`test_frame_tables` with this module's own CRC and LRC.
+:func:`test_frame_tables` with the tests' own CRC and LRC (frames.py).
 """
 
 from __future__ import annotations
@@ -30,7 +30,9 @@ from typing import Any
 
 import pytest
 import serial
-from pty_slave import Fault, PtySlave, crc16
+from frames import crc_bytes as crc16
+from frames import frame as wire  # a frame of a message (slave address, function code, data)
+from pty_slave import Fault, PtySlave
 
 import dummy_serial
 import minimalmodbus
@@ -48,18 +50,6 @@ Chunk = tuple[float, bytes]
 def exact(seconds: float) -> Any:
     """Equal to ``seconds`` up to the float rounding of the fake clock."""
     return pytest.approx(seconds, abs=1e-9)
-
-
-def lrc(message: bytes) -> int:
-    """Modbus ASCII LRC: the two's complement of the 8-bit sum."""
-    return -sum(message) & 0xFF
-
-
-def wire(mode: str, message: bytes) -> bytes:
-    """A frame of ``message`` (slave address, function code, data) for the line."""
-    if mode == MODE_RTU:
-        return message + crc16(message)
-    return b":" + (message + bytes((lrc(message),))).hex().upper().encode() + b"\r\n"
 
 
 def hex_of(data: bytes) -> str:
