@@ -341,6 +341,18 @@ class _Payloadformat(enum.Enum):
     STRING = "string"
 
 
+# The function codes _generic_command can use for each payload format.
+_PAYLOADFORMAT_CODES: dict[_Payloadformat, tuple[int, ...]] = {
+    _Payloadformat.BIT: (1, 2, 5, 15),
+    _Payloadformat.BITS: (1, 2, 15),
+    _Payloadformat.REGISTER: (3, 4, 6, 16),
+    _Payloadformat.REGISTERS: (3, 4, 16),
+    _Payloadformat.LONG: (3, 4, 16),
+    _Payloadformat.FLOAT: (3, 4, 16),
+    _Payloadformat.STRING: (3, 4, 16),
+}
+
+
 # ---------------------------------------------------------------------------
 # Ports, their registry and the clock
 # ---------------------------------------------------------------------------
@@ -1251,20 +1263,31 @@ class Instrument:
 
         Builds the request payload from the register address, quantity and
         value, performs the command and decodes the response. The public
-        methods check the arguments; this method trusts them.
+        methods check their arguments in detail; for vendor drivers calling
+        this directly, the function code, register address and quantity are
+        checked here, and a value that cannot be encoded is a ValueError.
 
         Returns:
             The value read (reads), or None (writes).
         """
         bitwise = payloadformat in (_Payloadformat.BIT, _Payloadformat.BITS)
         quantity = number_of_bits if bitwise else number_of_registers
+        _check_generic_command(functioncode, registeraddress, quantity, bitwise, payloadformat)
         if functioncode in _READ_BIT_CODES + _READ_REGISTER_CODES:
             response = self._perform_command(functioncode, _pack_words(registeraddress, quantity))
             return _decode_value(payloadformat, response[1:], quantity, number_of_decimals, signed, byteorder)
         if functioncode == 5:
             self._perform_command(5, _pack_words(registeraddress) + (_COIL_ON if value else _COIL_OFF))
             return None
-        data = _encode_value(payloadformat, value, number_of_registers, number_of_decimals, signed, byteorder)
+        try:
+            data = _encode_value(
+                payloadformat, value, number_of_registers, number_of_decimals, signed, byteorder
+            )
+        except (struct.error, OverflowError, TypeError, KeyError) as error:
+            raise ValueError(
+                f"value {value!r} cannot be written as {payloadformat.value} with number_of_registers="
+                f"{number_of_registers}, signed={signed!r}, byteorder={byteorder!r}: {error}"
+            ) from error
         if functioncode == 6:
             self._perform_command(6, _pack_words(registeraddress) + data)
         else:
@@ -1908,7 +1931,13 @@ def _find_frame_start(port: SerialPort, received: bytes, prefixes: tuple[bytes, 
 
 
 def _read_until_silence(port: SerialPort, silence: float, limit: int) -> bytes:
-    """Read what is waiting and what follows, until the line is silent for ``silence``."""
+    """Read what is waiting and what follows, until the line is silent for ``silence``.
+
+    A port object that cannot tell how many bytes wait (no ``in_waiting``) is
+    read until a whole timeout passes with nothing new.
+    """
+    if not hasattr(port, "in_waiting"):
+        return _read_to(port, b"", limit)
     received = b""
     while len(received) < limit:
         waiting = _bytes_waiting(port)
@@ -2274,6 +2303,23 @@ def _check_registeraddress(registeraddress: object, quantity: int = 1, name: str
         )
 
 
+def _check_generic_command(
+    functioncode: object, registeraddress: object, quantity: object, bitwise: bool, payloadformat: object
+) -> None:
+    """What _generic_command needs: a function code of the format, an address, a quantity."""
+    if not isinstance(payloadformat, _Payloadformat):
+        raise TypeError(f"payloadformat must be a _Payloadformat, not {payloadformat!r}")
+    _check_choice(functioncode, "functioncode", _PAYLOADFORMAT_CODES[payloadformat])
+    reading = functioncode in _READ_BIT_CODES + _READ_REGISTER_CODES
+    if bitwise:
+        _check_int(quantity, "number_of_bits", 1, _MAX_BITS_READ if reading else _MAX_BITS_WRITE)
+    else:
+        _check_int(
+            quantity, "number_of_registers", 1, _MAX_REGISTERS_READ if reading else _MAX_REGISTERS_WRITE
+        )
+    _check_registeraddress(registeraddress, quantity)  # type: ignore[arg-type]
+
+
 def _check_file_record(
     file_number: object, record_number: object, number_of_registers: object, maximum_count: int
 ) -> None:
@@ -2629,6 +2675,8 @@ def _command_scan(args: argparse.Namespace) -> int:
 
 def _scan(args: argparse.Namespace, instrument: Instrument) -> int:
     """Probe each candidate (baud rate, slave address); print the summary."""
+    _check_int(args.first, "--from", 1, _MAX_SLAVE_ADDRESS)
+    _check_int(args.last, "--to", args.first, _MAX_SLAVE_ADDRESS)
     for baudrate in args.baudrates or []:
         _check_int(baudrate, "--baudrates", 1, 100_000_000)
     baudrates = args.baudrates or [args.baudrate]

@@ -1005,3 +1005,16 @@ def test_python_m_simulate_serves_until_sigint() -> None:
         for stream in (process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
+
+
+@pytest.mark.parametrize(
+    "bounds, option",
+    [(["--from", "0"], "--from"), (["--to", "248"], "--to"), (["--from", "9", "--to", "8"], "--to")],
+)
+def test_scan_refuses_addresses_beyond_the_range_before_scanning(
+    scan_bus: tuple[str, RecordingBus], capsys: pytest.CaptureFixture[str], bounds: list[str], option: str
+) -> None:
+    path, bus = scan_bus
+    assert run(["scan", path, *bounds]) == 2
+    assert capsys.readouterr().err.startswith(f"minimalmodbus: bad argument: {option} must be in the range")
+    assert bus.requests == []

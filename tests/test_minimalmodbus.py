@@ -2125,3 +2125,45 @@ LITERAL_FRAMES = [
         for index, wire in enumerate((context.request, context.good))
     ),
 ]
+
+
+# Vendor drivers call _generic_command directly (API.md part A): bad arguments
+# there are TypeError/ValueError naming the argument, before anything is written.
+GENERIC_COMMAND_BAD_CALLS = [
+    ({"functioncode": 3, "registeraddress": 5}, ValueError, "number_of_registers"),  # quantity 0
+    ({"functioncode": 3, "registeraddress": 70000, "number_of_registers": 1}, ValueError, "registeraddress"),
+    ({"functioncode": 3, "registeraddress": "5", "number_of_registers": 1}, TypeError, "registeraddress"),
+    ({"functioncode": 5, "registeraddress": 5, "number_of_registers": 1}, ValueError, "functioncode"),
+    (
+        {
+            "functioncode": 1,
+            "registeraddress": 0,
+            "number_of_bits": 2001,
+            "payloadformat": minimalmodbus._Payloadformat.BITS,
+        },
+        ValueError,
+        "number_of_bits",
+    ),
+    (
+        {"functioncode": 6, "registeraddress": 5, "value": 70000, "number_of_registers": 1},
+        ValueError,
+        "value 70000",
+    ),
+    (
+        {"functioncode": 16, "registeraddress": 5, "value": "x", "number_of_registers": 1},
+        ValueError,
+        "value 'x'",
+    ),
+]
+
+
+@pytest.mark.parametrize("kwargs, error, named", GENERIC_COMMAND_BAD_CALLS)
+def test_generic_command_checks_what_vendor_drivers_give_it(
+    dummy: dict[bytes, bytes], kwargs: dict[str, Any], error: type, named: str
+) -> None:
+    instrument = Instrument(PORT, 1)
+    with pytest.raises(error) as info:
+        instrument._generic_command(**kwargs)
+    assert type(info.value) is error
+    assert named in str(info.value)
+    assert instrument.serial.requests == []

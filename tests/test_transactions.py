@@ -1432,3 +1432,26 @@ def test_draining_reads_on_while_bytes_wait(slave: ScriptedSlave, fake_clock: An
     # One wait for the fault's timeout, one silence to see the line quiet, the
     # inter-frame silence, and the answer's own arrival: not one per byte.
     assert len(fake_clock.sleeps) - sleeps_before <= 4
+
+
+def test_minimal_port_late_answer_is_drained(slave: ScriptedSlave, fake_clock: Any) -> None:
+    """Without in_waiting the drain reads until a timeout brings nothing: no stale answer."""
+    inner = dummy_serial.Serial(port="minimal", timeout=TIMEOUT)
+    inner.responder = slave
+    instrument = minimalmodbus.Instrument(MinimalPort(inner), 1)  # type: ignore[arg-type]
+    slave.answer((0.070, FRAMES[MODE_RTU]["VALUE_5"]))  # after the timeout
+    slave.answer((0.008, FRAMES[MODE_RTU]["VALUE_6"]))
+    with pytest.raises(minimalmodbus.NoResponseError):
+        instrument.read_register(0)
+    assert instrument.read_register(1) == 6
+
+
+def test_minimal_port_unknown_layout_is_read_to_the_timeout(slave: ScriptedSlave, fake_clock: Any) -> None:
+    inner = dummy_serial.Serial(port="minimal", timeout=TIMEOUT)
+    inner.responder = slave
+    instrument = minimalmodbus.Instrument(MinimalPort(inner), 1)  # type: ignore[arg-type]
+    answer = wire(MODE_RTU, "01 41 01 02 03 04")  # vendor function code 65, 4 data bytes
+    slave.answer((0.008, answer))
+    assert instrument.perform_command(65, b"\x01") == bytes.fromhex("01 02 03 04")
+    # The read that gets the rest waits its timeout, then one more brings nothing.
+    assert instrument.roundtrip_time == exact(0.008 + 2 * TIMEOUT)
