@@ -1516,6 +1516,9 @@ class SimulatedBus:
         split_bytes: The bytes in each piece of ``Fault.SPLIT`` (3).
         split_gap_seconds: The time between pieces of ``Fault.SPLIT`` (2 ms).
         noise_bytes: What ``Fault.NOISE`` puts before the answer (00 FF).
+        requests: Every request frame written to the bus, in order (valid,
+            ignored or not), so a test can check what a master sent, also
+            through a :class:`PtyServer`.
     """
 
     def __init__(
@@ -1547,6 +1550,7 @@ class SimulatedBus:
         self.split_bytes = 3
         self.split_gap_seconds = 0.002
         self.noise_bytes = b"\x00\xff"
+        self.requests: list[bytes] = []
         self._fault_probability: dict[Fault, float] = {}
         self._injected: list[set[Fault]] = []  # per coming request, in order
         self._lock = threading.Lock()
@@ -1627,6 +1631,7 @@ class SimulatedBus:
             the answer at once, or nothing; faults change that.
         """
         with self._lock:
+            self.requests.append(request)
             faults = self._faults_for_next_request()
             answer = self._answer(request)
             return self._deliver(request, answer, faults)

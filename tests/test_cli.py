@@ -112,15 +112,7 @@ def words(fmt: str, *values: float) -> list[int]:
 
 
 class RecordingBus(dummy_serial.SimulatedBus):
-    """A SimulatedBus that keeps every request frame it was given."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.requests: list[bytes] = []
-
-    def __call__(self, request: bytes) -> list[dummy_serial.Chunk]:
-        self.requests.append(request)
-        return super().__call__(request)
+    """A SimulatedBus (which records every request) that also lists their function codes."""
 
     def function_codes(self) -> list[int]:
         return [request[1] for request in self.requests]

@@ -33,6 +33,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import pytest
+from calls import Call, call, count_calls, silent, splice
 from frames import checksum_ok, crc16, frame, lrc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -99,52 +100,6 @@ def text_object(object_id: int, text: str) -> str:
     """A device identification object in hex: id, length, value."""
     value = text.encode("latin1")
     return f"{object_id:02x} {len(value):02x} {value.hex()}"
-
-
-def splice(data: bytes, offset: int, old: bytes, new: bytes) -> bytes:
-    """Replace ``old`` at ``offset`` by ``new`` (``old`` must be there)."""
-    assert data[offset : offset + len(old)] == old, f"{old.hex()} is not at {offset} in {data.hex()}"
-    return data[:offset] + new + data[offset + len(old) :]
-
-
-class Call(NamedTuple):
-    """A method call on an Instrument, e.g. ``call("read_file_record", 4, 1, 2)``."""
-
-    method: str
-    args: tuple[Any, ...]
-    kwargs: tuple[tuple[str, Any], ...]
-
-    def run(self, instrument: Instrument) -> Any:
-        """Make the call on an instrument."""
-        return getattr(instrument, self.method)(*self.args, **dict(self.kwargs))
-
-    def __str__(self) -> str:
-        arguments = [repr(arg) for arg in self.args] + [f"{key}={value!r}" for key, value in self.kwargs]
-        text = f"{self.method}({', '.join(arguments)})"
-        return text if len(text) <= 80 else text[:77] + "..."
-
-
-def call(method: str, *args: Any, **kwargs: Any) -> Call:
-    """A Call, written as the call itself."""
-    return Call(method, args, tuple(kwargs.items()))
-
-
-def silent(request: bytes) -> list[tuple[float, bytes]]:
-    """A dummy_serial responder for a slave that never answers."""
-    return []
-
-
-def count_calls(monkeypatch: pytest.MonkeyPatch, port: Any, name: str) -> list[tuple[Any, ...]]:
-    """Wrap a method of a port object; return the list of the arguments of each call."""
-    calls: list[tuple[Any, ...]] = []
-    method = getattr(port, name)
-
-    def wrapper(*args: Any) -> Any:
-        calls.append(args)
-        return method(*args)
-
-    monkeypatch.setattr(port, name, wrapper)
-    return calls
 
 
 def assert_same_value(value: Any, expected: Any) -> None:

@@ -114,22 +114,10 @@ def shown_16bit(value: int) -> str:
 # ---------------------------------------------------------------------------
 
 
-class RecordingBus(dummy_serial.SimulatedBus):
-    """A SimulatedBus that keeps every request frame it was given."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.requests: list[bytes] = []
-
-    def __call__(self, request: bytes) -> list[dummy_serial.Chunk]:
-        self.requests.append(request)
-        return super().__call__(request)
-
-
 @dataclass
 class Sim:
     server: dummy_serial.PtyServer
-    bus: RecordingBus
+    bus: dummy_serial.SimulatedBus
     slave: dummy_serial.SimulatedSlave
     other: dummy_serial.SimulatedSlave
 
@@ -180,7 +168,7 @@ def sim(mbpoll_executable: str) -> Iterator[Sim]:
     """Slaves SLAVE and OTHER_SLAVE on a pty; the server is stopped and checked afterwards."""
     slave, other = make_slave(), make_slave()
     other.holding_registers[0] = 4321
-    bus = RecordingBus({SLAVE: slave, OTHER_SLAVE: other})
+    bus = dummy_serial.SimulatedBus({SLAVE: slave, OTHER_SLAVE: other})
     server = dummy_serial.PtyServer(bus)
     server.start()
     try:

@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 
 import pytest
 import serial
+from calls import Call, call, count_calls, silent, splice
 from frames import checksum_ok, crc16, frame
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -93,39 +94,12 @@ def words(values: Iterable[int]) -> str:
     return " ".join(f"{value:04x}" for value in values)
 
 
-class Call(NamedTuple):
-    """A method call on an Instrument, e.g. ``call("read_register", 4097, 1)``."""
-
-    method: str
-    args: tuple[Any, ...]
-    kwargs: tuple[tuple[str, Any], ...]
-
-    def run(self, instrument: Instrument) -> Any:
-        """Make the call on an instrument."""
-        return getattr(instrument, self.method)(*self.args, **dict(self.kwargs))
-
-    def __str__(self) -> str:
-        arguments = [repr(arg) for arg in self.args] + [f"{key}={value!r}" for key, value in self.kwargs]
-        text = f"{self.method}({', '.join(arguments)})"
-        return text if len(text) <= 100 else text[:97] + "..."
-
-
-def call(method: str, *args: Any, **kwargs: Any) -> Call:
-    """A Call, written as the call itself."""
-    return Call(method, args, tuple(kwargs.items()))
-
-
 def check(mode: str, request: bytes, response: bytes) -> bytes:
     """``minimalmodbus._check_response`` on a request frame and a response frame."""
     content = content_of(mode, request)
     return minimalmodbus._check_response(
         minimalmodbus._Exchange(mode, content[0], content[1], content[2:], request, response)
     )
-
-
-def silent(request: bytes) -> list[tuple[float, bytes]]:
-    """A dummy_serial responder for a slave that never answers."""
-    return []
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -907,19 +881,6 @@ def test_port_stays_open_by_default(dummy: dict[bytes, bytes]) -> None:
     instrument = Instrument(PORT, 1)
     instrument.read_register(5, 1)
     assert instrument.serial.is_open
-
-
-def count_calls(monkeypatch: pytest.MonkeyPatch, port: Any, name: str) -> list[tuple[Any, ...]]:
-    """Wrap a method of a port object; return the list of the arguments of each call."""
-    calls: list[tuple[Any, ...]] = []
-    method = getattr(port, name)
-
-    def wrapper(*args: Any) -> Any:
-        calls.append(args)
-        return method(*args)
-
-    monkeypatch.setattr(port, name, wrapper)
-    return calls
 
 
 @pytest.mark.parametrize("clear, resets", [(True, 2), (False, 0)])
@@ -1868,12 +1829,6 @@ class Content(NamedTuple):
     def fix(self, mode: str, wire: bytes) -> bytes:
         """The frame with the defect undone, and its checksum made again."""
         return frame(mode, splice(content_of(mode, wire), self.offset, self.bad, self.good))
-
-
-def splice(data: bytes, offset: int, old: bytes, new: bytes) -> bytes:
-    """Replace ``old`` at ``offset`` by ``new`` (``old`` must be there)."""
-    assert data[offset : offset + len(old)] == old, f"{old!r} is not at {offset} in {data!r}"
-    return data[:offset] + new + data[offset + len(old) :]
 
 
 class Context(NamedTuple):
