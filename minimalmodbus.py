@@ -645,7 +645,6 @@ class Instrument:
         Returns:
             0 or 1.
         """
-        _check_registeraddress(registeraddress)
         _check_choice(functioncode, "functioncode", _READ_BIT_CODES)
         return int(
             self._generic_command(
@@ -661,7 +660,6 @@ class Instrument:
             value: 0 or 1 (False or True).
             functioncode: 5 or 15.
         """
-        _check_registeraddress(registeraddress)
         _check_int(value, "value", 0, 1)
         _check_choice(functioncode, "functioncode", _WRITE_BIT_CODES)
         self._generic_command(
@@ -675,7 +673,6 @@ class Instrument:
             A list of 0/1, the bit at ``registeraddress`` first.
         """
         _check_int(number_of_bits, "number_of_bits", 1, _MAX_BITS_READ)
-        _check_registeraddress(registeraddress, number_of_bits)
         _check_choice(functioncode, "functioncode", _READ_BIT_CODES)
         bits: list[int] = self._generic_command(
             functioncode,
@@ -695,7 +692,6 @@ class Instrument:
         _check_list(values, "values", 1, _MAX_BITS_WRITE)
         for value in values:
             _check_int(value, "each of values", 0, 1)
-        _check_registeraddress(registeraddress, len(values))
         self._generic_command(
             15, registeraddress, values, number_of_bits=len(values), payloadformat=_Payloadformat.BITS
         )
@@ -721,7 +717,6 @@ class Instrument:
         Returns:
             An int, or a float when ``number_of_decimals`` > 0.
         """
-        _check_registeraddress(registeraddress)
         _check_int(number_of_decimals, "number_of_decimals", 0, _MAX_DECIMALS)
         _check_choice(functioncode, "functioncode", _READ_REGISTER_CODES)
         _check_bool(signed, "signed")
@@ -754,7 +749,6 @@ class Instrument:
             functioncode: 16 or 6.
             signed: write two's complement.
         """
-        _check_registeraddress(registeraddress)
         _check_int(number_of_decimals, "number_of_decimals", 0, _MAX_DECIMALS)
         _check_choice(functioncode, "functioncode", _WRITE_REGISTER_CODES)
         _check_bool(signed, "signed")
@@ -788,7 +782,6 @@ class Instrument:
             A list of register values, the one at ``registeraddress`` first.
         """
         _check_int(number_of_registers, "number_of_registers", 1, _MAX_REGISTERS_READ)
-        _check_registeraddress(registeraddress, number_of_registers)
         _check_choice(functioncode, "functioncode", _READ_REGISTER_CODES)
         _check_bool(signed, "signed")
         registers: list[int] = self._generic_command(
@@ -810,7 +803,6 @@ class Instrument:
         """
         _check_bool(signed, "signed")
         _check_register_values(values, _MAX_REGISTERS_WRITE, signed)
-        _check_registeraddress(registeraddress, len(values))
         self._generic_command(
             16,
             registeraddress,
@@ -854,7 +846,6 @@ class Instrument:
             the 64-bit ranges for 4 registers.
         """
         _check_long_format(signed, byteorder, number_of_registers)
-        _check_registeraddress(registeraddress, number_of_registers)
         _check_choice(functioncode, "functioncode", _READ_REGISTER_CODES)
         value: int = self._generic_command(
             functioncode,
@@ -880,7 +871,6 @@ class Instrument:
         count and signedness (e.g. 0..4294967295 unsigned in 2 registers).
         """
         _check_long_format(signed, byteorder, number_of_registers)
-        _check_registeraddress(registeraddress, number_of_registers)
         _check_long_value(value, signed, number_of_registers)
         self._generic_command(
             16,
@@ -908,7 +898,6 @@ class Instrument:
             byteorder: a ``BYTEORDER_*`` constant (see :meth:`read_long`).
         """
         _check_float_format(number_of_registers, byteorder)
-        _check_registeraddress(registeraddress, number_of_registers)
         _check_choice(functioncode, "functioncode", _READ_REGISTER_CODES)
         value: float = self._generic_command(
             functioncode,
@@ -931,7 +920,6 @@ class Instrument:
         A finite ``value`` must be within +-3.4e38 for 2 registers.
         """
         _check_float_format(number_of_registers, byteorder)
-        _check_registeraddress(registeraddress, number_of_registers)
         _check_float_value(value, number_of_registers)
         self._generic_command(
             16,
@@ -954,7 +942,6 @@ class Instrument:
             ``2 * number_of_registers`` characters (Latin-1), nothing stripped.
         """
         _check_int(number_of_registers, "number_of_registers", 1, _MAX_REGISTERS_READ)
-        _check_registeraddress(registeraddress, number_of_registers)
         _check_choice(functioncode, "functioncode", _READ_REGISTER_CODES)
         text: str = self._generic_command(
             functioncode,
@@ -973,7 +960,6 @@ class Instrument:
             number_of_registers: 1..123.
         """
         _check_int(number_of_registers, "number_of_registers", 1, _MAX_REGISTERS_WRITE)
-        _check_registeraddress(registeraddress, number_of_registers)
         _check_string(textstring, number_of_registers)
         self._generic_command(
             16,
@@ -1262,10 +1248,11 @@ class Instrument:
         """Read or write a value through function code 1, 2, 3, 4, 5, 6, 15 or 16.
 
         Builds the request payload from the register address, quantity and
-        value, performs the command and decodes the response. The public
-        methods check their arguments in detail; for vendor drivers calling
-        this directly, the function code, register address and quantity are
-        checked here, and a value that cannot be encoded is a ValueError.
+        value, performs the command and decodes the response. This is where
+        the register address and quantity are checked, for the public methods
+        and for vendor drivers alike; the function code must suit the payload
+        format, and a value that cannot be encoded is a ValueError. The public
+        methods check the rest of their arguments themselves.
 
         Returns:
             The value read (reads), or None (writes).
@@ -1341,7 +1328,8 @@ class Instrument:
                     response = self._communicate(request, expected_size)
                     return _check_response(exchange._replace(response=response), check_payload)
                 except (NoResponseError, InvalidResponseError) as error:
-                    state.remember_fault(self.address)
+                    if isinstance(error, InvalidResponseError):  # _communicate remembers its own
+                        state.remember_fault(self.address)
                     if attempt == attempts:
                         raise
                     self._note(f"Attempt {attempt} of {attempts} failed, trying again: {error}")
