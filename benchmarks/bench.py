@@ -329,17 +329,17 @@ class ResponderStats:
     bad_crc: int = 0
     dropped: int = 0  # incomplete frames discarded after silence
     lateness: list[float] = field(default_factory=list)
-    gap_min: float | None = None
+    gaps: list[float] = field(default_factory=list)
     short_gaps: int = 0
 
     def add_gap(self, gap: float, silence: float) -> None:
-        if self.gap_min is None or gap < self.gap_min:
-            self.gap_min = gap
+        self.gaps.append(gap)
         if gap < silence - GAP_TOLERANCE:
             self.short_gaps += 1
 
     def summary(self) -> dict[str, Any]:
         lateness = sorted(self.lateness)
+        gaps = sorted(self.gaps)
         return {
             "requests": self.requests,
             "replies": self.replies,
@@ -349,7 +349,8 @@ class ResponderStats:
             "lateness_p50_ms": 1e3 * percentile(lateness, 0.5) if lateness else None,
             "lateness_p99_ms": 1e3 * percentile(lateness, 0.99) if lateness else None,
             "lateness_max_ms": 1e3 * lateness[-1] if lateness else None,
-            "gap_min_ms": None if self.gap_min is None else 1e3 * self.gap_min,
+            "gap_min_ms": 1e3 * gaps[0] if gaps else None,
+            "gap_p50_ms": 1e3 * percentile(gaps, 0.5) if gaps else None,
             "short_gaps": self.short_gaps,
         }
 
@@ -1083,6 +1084,7 @@ COLUMNS: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
     ("limit ms", lambda r: _optional(r["limit_ms"])),
     ("p50-limit ms", lambda r: _optional(r["p50_minus_limit_ms"], "+.3f")),
     ("min gap ms", lambda r: _optional(r["responder"]["gap_min_ms"])),
+    ("p50 gap ms", lambda r: _optional(r["responder"]["gap_p50_ms"])),
     ("short gaps", lambda r: str(r["responder"]["short_gaps"])),
     ("late p99 ms", lambda r: _optional(r["responder"]["lateness_p99_ms"])),
     ("errors", lambda r: str(r["errors"])),
@@ -1122,7 +1124,7 @@ def footnotes(report: dict[str, Any]) -> list[str]:
             "no_reply: request + silence + timeout"
         )
     notes.append(
-        "min gap / short gaps: silence the responder saw before a request, after the previous "
+        "min gap / p50 gap / short gaps: silence the responder saw before a request, after the previous "
         f"frame; short = under {config['master_silence_ms']:.3f} ms; negative = sent while the "
         "slave was still busy with an earlier request"
     )

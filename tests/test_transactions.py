@@ -30,6 +30,7 @@ from typing import Any
 
 import pytest
 import serial
+from conftest import FakeClock
 from frames import crc_bytes as crc16
 from frames import frame as wire  # a frame of a message (slave address, function code, data)
 from pty_slave import Fault, PtySlave
@@ -255,9 +256,7 @@ def test_local_echo_is_consumed(mode: str, slave: ScriptedSlave) -> None:
     assert instrument.roundtrip_time == exact(0.008)
 
 
-@pytest.mark.parametrize(
-    "echo", [b"\x00\x00\x00", None], ids=["wrong echo", "no echo, then the answer"]
-)
+@pytest.mark.parametrize("echo", [b"\x00\x00\x00", None], ids=["wrong echo", "no echo, then the answer"])
 def test_wrong_local_echo(mode: str, slave: ScriptedSlave, echo: bytes | None) -> None:
     instrument = connect(slave, mode=mode)
     instrument.handle_local_echo = True
@@ -367,9 +366,7 @@ def test_custom_function_code_in_pieces_reads_until_the_line_is_silent(slave: Sc
     assert 0.005 + SILENCE - 1e-9 <= instrument.roundtrip_time <= 0.005 + 2 * SILENCE + 1e-9
 
 
-@pytest.mark.parametrize(
-    "split_at", [None, 7], ids=["in one piece", "with a 10 ms gap after the header"]
-)
+@pytest.mark.parametrize("split_at", [None, 7], ids=["in one piece", "with a 10 ms gap after the header"])
 def test_ascii_custom_function_code_reads_to_cr_lf(slave: ScriptedSlave, split_at: int | None) -> None:
     """Serial Line §2.5.2.1: ASCII allows gaps of up to 1 s; the frame ends at CR LF."""
     instrument = connect(slave, mode=MODE_ASCII)
@@ -497,6 +494,7 @@ def test_slave_exception_is_never_retried(mode: str, slave: ScriptedSlave, excep
 # ---------------------------------------------------------------------------
 # 4. No stale bytes; the drain window; inter-frame and broadcast delays
 # ---------------------------------------------------------------------------
+
 
 # Answers to read_register(0) that fail at 0.002 + TIMEOUT after the write,
 # the rest of slave 1's answer arriving late, at 0.070.
@@ -670,6 +668,70 @@ def test_inter_frame_delay(
     end_of_first = fake_clock.time
     instrument.read_register(1)
     assert slave.write_times[1] == exact(end_of_first + silence)
+
+
+class LaggingClock(FakeClock):
+    """A fake clock whose sleeps wake later than asked, by the lags given in turn.
+
+    A negative lag wakes early (never before the sleep began).
+    """
+
+    def __init__(self, lags: list[float]) -> None:
+        super().__init__()
+        self.lags = lags
+
+    def sleep(self, seconds: float) -> None:
+        super().sleep(max(0.0, seconds + self.lags[len(self.sleeps) % len(self.lags)]))
+
+
+def test_silence_wait_asks_for_the_exact_time_on_a_clock_without_lag(fake_clock: Any) -> None:
+    minimalmodbus._sleep_until(fake_clock.time + SILENCE)
+    assert fake_clock.sleeps == [exact(SILENCE)]
+    assert minimalmodbus._wake_lag == 0.0
+
+
+def sleep_until_on(monkeypatch: pytest.MonkeyPatch, clock: FakeClock, times: int) -> list[float]:
+    """How late each of ``times`` silence waits ended, on ``clock``, learning from scratch."""
+    monkeypatch.setattr(minimalmodbus, "_now", clock.now)
+    monkeypatch.setattr(minimalmodbus, "_sleep", clock.sleep)
+    monkeypatch.setattr(minimalmodbus, "_wake_lag", 0.0)
+    overshoots = []
+    for _ in range(times):
+        deadline = clock.time + SILENCE
+        minimalmodbus._sleep_until(deadline)
+        overshoots.append(clock.time - deadline)
+    return overshoots
+
+
+@pytest.mark.parametrize(
+    ("lags", "settled_median_at_most"),
+    [([100e-6], 25e-6), ([80e-6, 100e-6, 120e-6, 150e-6, 90e-6], 50e-6)],
+    ids=["constant", "spread"],
+)
+def test_silence_wait_learns_the_wake_lag(
+    monkeypatch: pytest.MonkeyPatch, lags: list[float], settled_median_at_most: float
+) -> None:
+    clock = LaggingClock(lags)
+    overshoots = sleep_until_on(monkeypatch, clock, 500)
+    assert min(overshoots) >= 0
+    # Not learning, the median wait would end the median lag (100 us) late.
+    settled = sorted(overshoots[200:])
+    assert settled[len(settled) // 2] <= settled_median_at_most
+    assert len(clock.sleeps) <= 1.2 * 500  # a second sleep is the exception
+    assert 50e-6 < minimalmodbus._wake_lag < 130e-6
+
+
+@pytest.mark.parametrize("lags", [[0.0, 300e-6], [-50e-6, 100e-6]], ids=["sometimes none", "sometimes early"])
+def test_silence_wait_never_ends_early(monkeypatch: pytest.MonkeyPatch, lags: list[float]) -> None:
+    assert min(sleep_until_on(monkeypatch, LaggingClock(lags), 300)) >= 0
+
+
+def test_real_silence_wait_never_ends_early() -> None:
+    """time.monotonic and time.sleep, as they are on this machine (no time asserted but the order)."""
+    for _ in range(50):
+        deadline = minimalmodbus._now() + 0.0002
+        minimalmodbus._sleep_until(deadline)
+        assert minimalmodbus._now() >= deadline
 
 
 @pytest.mark.parametrize("broadcast_delay", [None, 0.05, 0.0])
@@ -970,9 +1032,7 @@ def test_frames_are_logged_in_hex(mode: str, slave: ScriptedSlave, caplog: pytes
     messages = minimalmodbus_messages(caplog)
     assert all(record.levelno == logging.DEBUG for record in caplog.records if record.name == "minimalmodbus")
     assert any(hex_of(FRAMES[mode]["READ_0"]) in message for message in messages)
-    assert any(
-        hex_of(FRAMES[mode]["VALUE_5"]) in message and "8.00 ms" in message for message in messages
-    )
+    assert any(hex_of(FRAMES[mode]["VALUE_5"]) in message and "8.00 ms" in message for message in messages)
 
 
 def test_faults_and_retries_are_logged(slave: ScriptedSlave, caplog: pytest.LogCaptureFixture) -> None:
