@@ -782,7 +782,7 @@ def run_selftest(args: argparse.Namespace) -> int:
 class Workload:
     name: str
     call_text: str
-    request_bytes: int
+    request: bytes  # the frame the call writes (the bare master writes it too)
     response_bytes: int  # 0: no reply
     call: Callable[[Any, Any], Any]  # (instrument, silent_instrument) -> result
     expected_value: Any = None
@@ -790,15 +790,32 @@ class Workload:
     expected_exception_code: int | None = None
     max_iterations: int | None = None  # each call waits the timeout
 
+    @property
+    def request_bytes(self) -> int:
+        return len(self.request)
+
+
+def request_frame(slaveaddress: int, functioncode: int, *words: int, data: bytes = b"") -> bytes:
+    """A request: slave address, function code, 16-bit words, data, CRC."""
+    return with_crc(bytes((slaveaddress, functioncode)) + struct.pack(f">{len(words)}H", *words) + data)
+
+
 
 FIRST_FLOAT = struct.unpack(">f", struct.pack(">HH", initial_register_value(0), initial_register_value(1)))[0]
 
 WORKLOADS = [
-    Workload("read_register", "read_register(0)", 8, 7, lambda i, s: i.read_register(0), expected_value=0),
+    Workload(
+        "read_register",
+        "read_register(0)",
+        request_frame(SLAVE_ADDRESS, 3, 0, 1),
+        7,
+        lambda i, s: i.read_register(0),
+        expected_value=0,
+    ),
     Workload(
         "read_registers",
         "read_registers(0, 100)",
-        8,
+        request_frame(SLAVE_ADDRESS, 3, 0, 100),
         5 + 2 * 100,
         lambda i, s: i.read_registers(0, 100),
         expected_value=[initial_register_value(a) for a in range(100)],
@@ -806,23 +823,30 @@ WORKLOADS = [
     Workload(
         "write_registers",
         "write_registers(0, list(range(50)))",
-        9 + 2 * 50,
+        request_frame(SLAVE_ADDRESS, 16, 0, 50, data=bytes((100,)) + struct.pack(">50H", *range(50))),
         8,
         lambda i, s: i.write_registers(0, list(range(50))),
     ),
     Workload(
         "read_bits",
         "read_bits(0, 100, functioncode=1)",
-        8,
+        request_frame(SLAVE_ADDRESS, 1, 0, 100),
         5 + 13,
         lambda i, s: i.read_bits(0, 100, functioncode=1),
         expected_value=[initial_coil_value(a) for a in range(100)],
     ),
-    Workload("read_float", "read_float(0)", 8, 9, lambda i, s: i.read_float(0), expected_value=FIRST_FLOAT),
+    Workload(
+        "read_float",
+        "read_float(0)",
+        request_frame(SLAVE_ADDRESS, 3, 0, 2),
+        9,
+        lambda i, s: i.read_float(0),
+        expected_value=FIRST_FLOAT,
+    ),
     Workload(
         "exception",
         "read_register(1000) -> IllegalRequestError",
-        8,
+        request_frame(SLAVE_ADDRESS, 3, 1000, 1),
         5,
         lambda i, s: i.read_register(1000),
         expected_exception="IllegalRequestError",
@@ -831,7 +855,7 @@ WORKLOADS = [
     Workload(
         "no_reply",
         "slave 2: read_register(0) -> NoResponseError",
-        8,
+        request_frame(SILENT_SLAVE_ADDRESS, 3, 0, 1),
         0,
         lambda i, s: s.read_register(0),
         expected_exception="NoResponseError",
@@ -888,6 +912,8 @@ class Result:
     cpu_ms_per_tx: float
     limit_ms: float | None
     p50_minus_limit_ms: float | None
+    bare_p50_ms: float | None  # the same exchange by a master that costs nothing
+    bare_minus_limit_ms: float | None
     errors: int
     first_error: str | None
     responder: dict[str, Any]
@@ -902,6 +928,35 @@ class Setup:
     baud: int | None
     bits_per_char: int
     timeout: float
+    silence: float  # the inter-frame silence the master keeps
+
+
+BARE_ITERATIONS = 200  # at most, per workload
+
+
+def measure_bare(workload: Workload, iterations: int, setup: Setup) -> list[float]:
+    """Latencies of the workload's exchange done by a master that costs nothing.
+
+    The same request through the same port, with plain os.write/os.read and
+    no checks; it waits the inter-frame silence exactly (sleeping, then
+    spinning its last 0.3 ms). What it sees above the limit is what the
+    pseudo-terminal and the process wake-ups cost: the floor for the driver.
+    Empty for a workload without a reply.
+    """
+    if not workload.response_bytes:
+        return []
+    fd = setup.instrument.serial.fd
+    latencies = []
+    reply_end = time.perf_counter()
+    for _ in range(iterations):
+        start = time.perf_counter()
+        wait_until(reply_end + setup.silence)
+        os.write(fd, workload.request)
+        reply, _, reply_end = read_reply(fd, workload.response_bytes, 1.0)
+        if len(reply) != workload.response_bytes:
+            raise RuntimeError(f"bare master: {workload.name}: got {_hex(reply)}")
+        latencies.append(reply_end - start)
+    return latencies
 
 
 def measure(workload: Workload, iterations: int, setup: Setup) -> Result:
@@ -934,7 +989,9 @@ def measure(workload: Workload, iterations: int, setup: Setup) -> Result:
             progress_time = end + PROGRESS_INTERVAL
     wall = time.perf_counter() - wall_start
     cpu = time.process_time() - cpu_start
-    return summarize(workload, latencies, wall, cpu, errors, first_error, setup)
+    responder_stats = setup.responder.command("stats")
+    bare = sorted(measure_bare(workload, min(iterations, BARE_ITERATIONS), setup))
+    return summarize(workload, latencies, wall, cpu, errors, first_error, setup, responder_stats, bare)
 
 
 def summarize(
@@ -945,10 +1002,13 @@ def summarize(
     errors: int,
     first_error: str | None,
     setup: Setup,
+    responder_stats: dict[str, Any],
+    bare_latencies: list[float],
 ) -> Result:
     latencies.sort()
     count = len(latencies)
     p50 = percentile(latencies, 0.5)
+    bare_p50 = percentile(bare_latencies, 0.5) if bare_latencies else None
     limit = None
     if setup.baud:
         limit = physical_limit(workload, setup.baud, setup.bits_per_char, setup.timeout)
@@ -964,9 +1024,11 @@ def summarize(
         cpu_ms_per_tx=1e3 * cpu / count,
         limit_ms=None if limit is None else 1e3 * limit,
         p50_minus_limit_ms=None if limit is None else 1e3 * (p50 - limit),
+        bare_p50_ms=None if bare_p50 is None else 1e3 * bare_p50,
+        bare_minus_limit_ms=None if bare_p50 is None or limit is None else 1e3 * (bare_p50 - limit),
         errors=errors,
         first_error=first_error,
-        responder=setup.responder.command("stats"),
+        responder=responder_stats,
     )
 
 
@@ -1035,6 +1097,7 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
             args.baud,
             args.bits_per_char,
             args.timeout,
+            silence,
         )
         results = []
         for workload in workloads:
@@ -1083,12 +1146,18 @@ COLUMNS: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
     ("CPU ms/tx", lambda r: f"{r['cpu_ms_per_tx']:.3f}"),
     ("limit ms", lambda r: _optional(r["limit_ms"])),
     ("p50-limit ms", lambda r: _optional(r["p50_minus_limit_ms"], "+.3f")),
+    ("bare-limit ms", lambda r: _optional(r["bare_minus_limit_ms"], "+.3f")),
+    ("p50-bare ms", lambda r: _optional(_difference(r["p50_ms"], r["bare_p50_ms"]), "+.3f")),
     ("min gap ms", lambda r: _optional(r["responder"]["gap_min_ms"])),
     ("p50 gap ms", lambda r: _optional(r["responder"]["gap_p50_ms"])),
     ("short gaps", lambda r: str(r["responder"]["short_gaps"])),
     ("late p99 ms", lambda r: _optional(r["responder"]["lateness_p99_ms"])),
     ("errors", lambda r: str(r["errors"])),
 ]
+
+
+def _difference(value: float, other: float | None) -> float | None:
+    return None if other is None else value - other
 
 
 def _optional(value: float | None, spec: str = ".3f") -> str:
@@ -1123,6 +1192,11 @@ def footnotes(report: dict[str, Any]) -> list[str]:
             "limit = (request + response bytes) x bits/char / baud + inter-frame silence; "
             "no_reply: request + silence + timeout"
         )
+    notes.append(
+        "bare: the same exchanges by a master that costs nothing (os.write/os.read, the silence "
+        "waited exactly); bare-limit is the floor that the pseudo-terminal and process wake-ups set; "
+        "p50-bare is the driver's own cost"
+    )
     notes.append(
         "min gap / p50 gap / short gaps: silence the responder saw before a request, after the previous "
         f"frame; short = under {config['master_silence_ms']:.3f} ms; negative = sent while the "
