@@ -1084,9 +1084,12 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         instruments.append(minimalmodbus.Instrument(pair.path, SILENT_SLAVE_ADDRESS))
         for instrument in instruments:
             configure_port(instrument.serial, args.baud, args.timeout)
+            instrument.inter_frame_delay = args.inter_frame_delay
         master_baud = int(instruments[0].serial.baudrate)
         # The silence the driver should keep, by the port's own settings.
         silence = inter_frame_silence(master_baud, port_bits_per_char(instruments[0].serial))
+        if args.inter_frame_delay is not None:
+            silence = args.inter_frame_delay
         config = ResponderConfig(args.baud, args.bits_per_char, silence, args.chunk_bytes)
         responder = ResponderProcess(pair, config)
         setup = Setup(
@@ -1253,11 +1256,12 @@ def parse_workloads(text: str) -> list[str]:
     return names
 
 
-def positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
+def positive(kind: Callable[[str], Any], *, or_zero: bool = False) -> Callable[[str], Any]:
     def convert(text: str) -> Any:
         value = kind(text)
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+        if value < 0 or (value == 0 and not or_zero):
+            allowed = "0 or more" if or_zero else "positive"
+            raise argparse.ArgumentTypeError(f"must be {allowed}, got {text!r}")
         return value
 
     return convert
@@ -1284,6 +1288,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=positive(float),
         default=0.05,
         help="instrument.serial.timeout in seconds (default 0.05)",
+    )
+    parser.add_argument(
+        "--inter-frame-delay",
+        type=positive(float, or_zero=True),
+        metavar="S",
+        help="instrument.inter_frame_delay in seconds (default: None, 3.5 characters); "
+        "0 measures the driver without its silence",
     )
     parser.add_argument(
         "--iterations",
