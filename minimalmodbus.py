@@ -475,7 +475,7 @@ def _character_time(port: SerialPort) -> float:
 
 
 def _now() -> float:
-    """Seconds on a monotonic clock (tests replace this)."""
+    """Seconds on a monotonic clock (tests replace this, together with ``_sleep``)."""
     return time.monotonic()
 
 
@@ -486,7 +486,7 @@ def _sleep(seconds: float) -> None:
 
 
 # How much later than asked a timed sleep wakes here: a low percentile of the
-# lags seen, learned as sleeps happen (about 0.1 ms on a Linux VM; 0 on a fake clock).
+# lags seen, learned as sleeps happen (0 on a fake clock).
 _wake_lag = 0.0
 _WAKE_LAG_PERCENTILE = 0.1
 _WAKE_LAG_STEP = 2e-5  # seconds; it settles within about a hundred sleeps
@@ -498,7 +498,9 @@ def _sleep_until(deadline: float) -> None:
 
     Asks to wake the learned lag early, so that it wakes close to the
     deadline; after an early wake (about one in ten) it sleeps again for
-    the rest. Every pass blocks in a sleep: nothing spins.
+    the rest. Every pass blocks in a sleep: nothing spins. A clock that
+    does not move while sleeping (a test's ``_now`` without its ``_sleep``)
+    ends the wait rather than hang.
     """
     global _wake_lag
     now = _now()
@@ -507,6 +509,8 @@ def _sleep_until(deadline: float) -> None:
         asked = max(remaining - _wake_lag, min(remaining, _SHORTEST_SLEEP))
         _sleep(asked)
         woke = _now()
+        if woke <= now:
+            return
         if woke - now - asked <= _wake_lag:
             _wake_lag = max(0.0, _wake_lag - _WAKE_LAG_STEP * (1 - _WAKE_LAG_PERCENTILE))
         else:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import platform
 import pty
@@ -792,13 +793,13 @@ class Workload:
 
     @property
     def request_bytes(self) -> int:
+        """The length of the request frame."""
         return len(self.request)
 
 
 def request_frame(slaveaddress: int, functioncode: int, *words: int, data: bytes = b"") -> bytes:
     """A request: slave address, function code, 16-bit words, data, CRC."""
     return with_crc(bytes((slaveaddress, functioncode)) + struct.pack(f">{len(words)}H", *words) + data)
-
 
 
 FIRST_FLOAT = struct.unpack(">f", struct.pack(">HH", initial_register_value(0), initial_register_value(1)))[0]
@@ -865,9 +866,10 @@ WORKLOADS = [
 WORKLOADS_BY_NAME = {workload.name: workload for workload in WORKLOADS}
 
 
-def physical_limit(workload: Workload, baud: int, bits_per_char: int, timeout: float) -> float:
+def physical_limit(
+    workload: Workload, baud: int, bits_per_char: int, timeout: float, silence: float
+) -> float:
     """Wire time + inter-frame silence (+ the timeout when nothing answers)."""
-    silence = inter_frame_silence(baud, bits_per_char)
     wire = wire_time(workload.request_bytes + workload.response_bytes, baud, bits_per_char)
     return wire + silence + (timeout if workload.response_bytes == 0 else 0.0)
 
@@ -914,6 +916,7 @@ class Result:
     p50_minus_limit_ms: float | None
     bare_p50_ms: float | None  # the same exchange by a master that costs nothing
     bare_minus_limit_ms: float | None
+    p50_minus_bare_ms: float | None
     errors: int
     first_error: str | None
     responder: dict[str, Any]
@@ -929,9 +932,11 @@ class Setup:
     bits_per_char: int
     timeout: float
     silence: float  # the inter-frame silence the master keeps
+    line_silence: float  # the silence the emulated line needs (for the limit)
 
 
 BARE_ITERATIONS = 200  # at most, per workload
+BARE_WARM_UP = 5
 
 
 def measure_bare(workload: Workload, iterations: int, setup: Setup) -> list[float]:
@@ -946,16 +951,20 @@ def measure_bare(workload: Workload, iterations: int, setup: Setup) -> list[floa
     if not workload.response_bytes:
         return []
     fd = setup.instrument.serial.fd
+    wire = 0.0
+    if setup.baud:
+        wire = wire_time(workload.request_bytes + workload.response_bytes, setup.baud, setup.bits_per_char)
     latencies = []
     reply_end = time.perf_counter()
-    for _ in range(iterations):
+    for index in range(BARE_WARM_UP + iterations):
         start = time.perf_counter()
         wait_until(reply_end + setup.silence)
         os.write(fd, workload.request)
-        reply, _, reply_end = read_reply(fd, workload.response_bytes, 1.0)
+        reply, _, reply_end = read_reply(fd, workload.response_bytes, wire + setup.timeout + 1.0)
         if len(reply) != workload.response_bytes:
-            raise RuntimeError(f"bare master: {workload.name}: got {_hex(reply)}")
-        latencies.append(reply_end - start)
+            raise RuntimeError(f"the bare master got {_hex(reply)} in {workload.name}")
+        if index >= BARE_WARM_UP:
+            latencies.append(reply_end - start)
     return latencies
 
 
@@ -1011,7 +1020,7 @@ def summarize(
     bare_p50 = percentile(bare_latencies, 0.5) if bare_latencies else None
     limit = None
     if setup.baud:
-        limit = physical_limit(workload, setup.baud, setup.bits_per_char, setup.timeout)
+        limit = physical_limit(workload, setup.baud, setup.bits_per_char, setup.timeout, setup.line_silence)
     return Result(
         workload=workload.name,
         call=workload.call_text,
@@ -1026,6 +1035,7 @@ def summarize(
         p50_minus_limit_ms=None if limit is None else 1e3 * (p50 - limit),
         bare_p50_ms=None if bare_p50 is None else 1e3 * bare_p50,
         bare_minus_limit_ms=None if bare_p50 is None or limit is None else 1e3 * (bare_p50 - limit),
+        p50_minus_bare_ms=None if bare_p50 is None else 1e3 * (p50 - bare_p50),
         errors=errors,
         first_error=first_error,
         responder=responder_stats,
@@ -1088,8 +1098,9 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         master_baud = int(instruments[0].serial.baudrate)
         # The silence the driver should keep, by the port's own settings.
         silence = inter_frame_silence(master_baud, port_bits_per_char(instruments[0].serial))
+        line_silence = inter_frame_silence(args.baud or master_baud, args.bits_per_char)
         if args.inter_frame_delay is not None:
-            silence = args.inter_frame_delay
+            silence = line_silence = args.inter_frame_delay
         config = ResponderConfig(args.baud, args.bits_per_char, silence, args.chunk_bytes)
         responder = ResponderProcess(pair, config)
         setup = Setup(
@@ -1101,6 +1112,7 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
             args.bits_per_char,
             args.timeout,
             silence,
+            line_silence,
         )
         results = []
         for workload in workloads:
@@ -1150,17 +1162,13 @@ COLUMNS: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
     ("limit ms", lambda r: _optional(r["limit_ms"])),
     ("p50-limit ms", lambda r: _optional(r["p50_minus_limit_ms"], "+.3f")),
     ("bare-limit ms", lambda r: _optional(r["bare_minus_limit_ms"], "+.3f")),
-    ("p50-bare ms", lambda r: _optional(_difference(r["p50_ms"], r["bare_p50_ms"]), "+.3f")),
+    ("p50-bare ms", lambda r: _optional(r["p50_minus_bare_ms"], "+.3f")),
     ("min gap ms", lambda r: _optional(r["responder"]["gap_min_ms"])),
     ("p50 gap ms", lambda r: _optional(r["responder"]["gap_p50_ms"])),
     ("short gaps", lambda r: str(r["responder"]["short_gaps"])),
     ("late p99 ms", lambda r: _optional(r["responder"]["lateness_p99_ms"])),
     ("errors", lambda r: str(r["errors"])),
 ]
-
-
-def _difference(value: float, other: float | None) -> float | None:
-    return None if other is None else value - other
 
 
 def _optional(value: float | None, spec: str = ".3f") -> str:
@@ -1259,7 +1267,7 @@ def parse_workloads(text: str) -> list[str]:
 def positive(kind: Callable[[str], Any], *, or_zero: bool = False) -> Callable[[str], Any]:
     def convert(text: str) -> Any:
         value = kind(text)
-        if value < 0 or (value == 0 and not or_zero):
+        if not math.isfinite(value) or value < 0 or (value == 0 and not or_zero):
             allowed = "0 or more" if or_zero else "positive"
             raise argparse.ArgumentTypeError(f"must be {allowed}, got {text!r}")
         return value
@@ -1347,7 +1355,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("bench.py: interrupted", file=sys.stderr)
         return 130
-    except RuntimeError as error:  # the responder failed; its traceback is above
+    except RuntimeError as error:  # the responder (its traceback is above) or the bare master failed
         print(f"bench.py: {error}", file=sys.stderr)
         return 1
     if args.json:

@@ -673,33 +673,41 @@ def test_inter_frame_delay(
 class LaggingClock(FakeClock):
     """A fake clock whose sleeps wake later than asked, by the lags given in turn.
 
-    A negative lag wakes early (never before the sleep began).
+    A negative lag wakes early, but never before half the time asked has
+    passed, so the clock always moves. ``asked`` records what was asked.
     """
 
     def __init__(self, lags: list[float]) -> None:
         super().__init__()
         self.lags = lags
+        self.asked: list[float] = []
 
     def sleep(self, seconds: float) -> None:
-        super().sleep(max(0.0, seconds + self.lags[len(self.sleeps) % len(self.lags)]))
+        self.asked.append(seconds)
+        lag = self.lags[len(self.asked) % len(self.lags)]
+        super().sleep(max(seconds / 2, seconds + lag))
 
 
-def test_silence_wait_asks_for_the_exact_time_on_a_clock_without_lag(fake_clock: Any) -> None:
+def test_silence_wait_asks_for_the_exact_time_on_a_clock_without_lag(fake_clock: FakeClock) -> None:
     minimalmodbus._sleep_until(fake_clock.time + SILENCE)
     assert fake_clock.sleeps == [exact(SILENCE)]
     assert minimalmodbus._wake_lag == 0.0
 
 
-def sleep_until_on(monkeypatch: pytest.MonkeyPatch, clock: FakeClock, times: int) -> list[float]:
-    """How late each of ``times`` silence waits ended, on ``clock``, learning from scratch."""
+def sleep_until_on(monkeypatch: pytest.MonkeyPatch, clock: LaggingClock, waits: int) -> list[float]:
+    """How late each of ``waits`` silence waits ended, on ``clock``, learning from scratch.
+
+    Every sleep asked for is a real one (more than 0), so nothing spins.
+    """
     monkeypatch.setattr(minimalmodbus, "_now", clock.now)
     monkeypatch.setattr(minimalmodbus, "_sleep", clock.sleep)
     monkeypatch.setattr(minimalmodbus, "_wake_lag", 0.0)
     overshoots = []
-    for _ in range(times):
+    for _ in range(waits):
         deadline = clock.time + SILENCE
         minimalmodbus._sleep_until(deadline)
         overshoots.append(clock.time - deadline)
+    assert min(clock.asked) > 0
     return overshoots
 
 
@@ -717,21 +725,24 @@ def test_silence_wait_learns_the_wake_lag(
     # Not learning, the median wait would end the median lag (100 us) late.
     settled = sorted(overshoots[200:])
     assert settled[len(settled) // 2] <= settled_median_at_most
-    assert len(clock.sleeps) <= 1.2 * 500  # a second sleep is the exception
+    assert len(clock.asked) <= 1.2 * 500  # a second sleep is the exception
     assert 50e-6 < minimalmodbus._wake_lag < 130e-6
 
 
 @pytest.mark.parametrize("lags", [[0.0, 300e-6], [-50e-6, 100e-6]], ids=["sometimes none", "sometimes early"])
 def test_silence_wait_never_ends_early(monkeypatch: pytest.MonkeyPatch, lags: list[float]) -> None:
-    assert min(sleep_until_on(monkeypatch, LaggingClock(lags), 300)) >= 0
+    clock = LaggingClock(lags)
+    assert min(sleep_until_on(monkeypatch, clock, 300)) >= 0
+    assert len(clock.asked) <= 3 * 300  # an early wake asks for the rest, which is soon slept
 
 
-def test_real_silence_wait_never_ends_early() -> None:
-    """time.monotonic and time.sleep, as they are on this machine (no time asserted but the order)."""
-    for _ in range(50):
-        deadline = minimalmodbus._now() + 0.0002
-        minimalmodbus._sleep_until(deadline)
-        assert minimalmodbus._now() >= deadline
+def test_silence_wait_ends_on_a_clock_that_does_not_move(monkeypatch: pytest.MonkeyPatch) -> None:
+    sleeps: list[float] = []
+    monkeypatch.setattr(minimalmodbus, "_wake_lag", 0.0)
+    monkeypatch.setattr(minimalmodbus, "_now", lambda: 1000.0)
+    monkeypatch.setattr(minimalmodbus, "_sleep", sleeps.append)
+    minimalmodbus._sleep_until(1000.0 + SILENCE)
+    assert sleeps == [exact(SILENCE)]
 
 
 @pytest.mark.parametrize("broadcast_delay", [None, 0.05, 0.0])
