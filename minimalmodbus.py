@@ -498,9 +498,9 @@ def _sleep_until(deadline: float) -> None:
 
     Asks to wake the learned lag early, so that it wakes close to the
     deadline; after an early wake (about one in ten) it sleeps again for
-    the rest. Every pass blocks in a sleep: nothing spins. A clock that
-    does not move while sleeping (a test's ``_now`` without its ``_sleep``)
-    ends the wait rather than hang.
+    the rest. Every pass blocks in a sleep: nothing spins. When the clock
+    did not move during a sleep (too coarse a clock, or a test's ``_now``
+    without its ``_sleep``), it sleeps the rest of the time asked and ends.
     """
     global _wake_lag
     now = _now()
@@ -510,6 +510,8 @@ def _sleep_until(deadline: float) -> None:
         _sleep(asked)
         woke = _now()
         if woke <= now:
+            if remaining > asked:
+                _sleep(remaining - asked)
             return
         if woke - now - asked <= _wake_lag:
             _wake_lag = max(0.0, _wake_lag - _WAKE_LAG_STEP * (1 - _WAKE_LAG_PERCENTILE))

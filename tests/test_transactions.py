@@ -736,13 +736,18 @@ def test_silence_wait_never_ends_early(monkeypatch: pytest.MonkeyPatch, lags: li
     assert len(clock.asked) <= 3 * 300  # an early wake asks for the rest, which is soon slept
 
 
-def test_silence_wait_ends_on_a_clock_that_does_not_move(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("wake_lag", [0.0, 100e-6])
+def test_silence_wait_ends_on_a_clock_that_does_not_move(
+    monkeypatch: pytest.MonkeyPatch, wake_lag: float
+) -> None:
+    """A coarse clock (or a test's frozen one): the whole silence is asked for, once."""
     sleeps: list[float] = []
-    monkeypatch.setattr(minimalmodbus, "_wake_lag", 0.0)
+    monkeypatch.setattr(minimalmodbus, "_wake_lag", wake_lag)
     monkeypatch.setattr(minimalmodbus, "_now", lambda: 1000.0)
     monkeypatch.setattr(minimalmodbus, "_sleep", sleeps.append)
     minimalmodbus._sleep_until(1000.0 + SILENCE)
-    assert sleeps == [exact(SILENCE)]
+    assert sum(sleeps) == exact(SILENCE)
+    assert len(sleeps) == (2 if wake_lag else 1)
 
 
 @pytest.mark.parametrize("broadcast_delay", [None, 0.05, 0.0])
