@@ -1206,7 +1206,8 @@ def footnotes(report: dict[str, Any]) -> list[str]:
     notes.append(
         "bare: the same exchanges by a master that costs nothing (os.write/os.read, the silence "
         "waited exactly); bare-limit is the floor that the pseudo-terminal and process wake-ups set; "
-        "p50-bare is the driver's own cost"
+        "p50-bare is the driver's own cost up to the reply's last byte (checks and decoding fall in the "
+        "next call's silence: see CPU ms/tx)"
     )
     notes.append(
         "min gap / p50 gap / short gaps: silence the responder saw before a request, after the previous "
