@@ -133,6 +133,24 @@ such as ``minimalmodbus.Instrument("/dev/ttyUSB0", 1)`` does. Ports created
 earlier keep the responder they had.
 """
 
+
+
+def reset() -> None:
+    """Put the configuration back as it is at import: call it between tests.
+
+    :data:`RESPONSES` becomes a new empty dict (a dict a test bound to it is
+    left alone), :data:`DEFAULT_RESPONSE`, :data:`NO_DATA_PRESENT`,
+    :data:`VERBOSE` and :data:`RESPONDER` get their defaults. Ports that
+    exist keep their own ``responder``.
+    """
+    global RESPONSES, DEFAULT_RESPONSE, NO_DATA_PRESENT, VERBOSE, RESPONDER
+    RESPONSES = {}
+    DEFAULT_RESPONSE = b"NotFoundInResponseDictionary"
+    NO_DATA_PRESENT = b""
+    VERBOSE = False
+    RESPONDER = None
+
+
 # ---------------------------------------------------------------------------
 # Clock: the only way this module looks at or spends time
 # ---------------------------------------------------------------------------
@@ -222,6 +240,8 @@ class Serial:
         dsrdtr: Stored only.
         inter_byte_timeout: Stored only.
         exclusive: Stored only.
+        fail_to_open: As in 2.x's double: the port never opens (the
+            constructor leaves it closed; :meth:`open` raises ``OSError``).
         responder: None to answer from :data:`RESPONSES` (see
             :func:`recorded_responder`), or a callable that takes the written
             request and returns ``(delay_seconds, bytes)`` chunks, which
@@ -251,6 +271,7 @@ class Serial:
         dsrdtr: bool = False,
         inter_byte_timeout: float | None = None,
         exclusive: bool | None = None,
+        fail_to_open: bool = False,
     ) -> None:
         """Store the settings and open the port if ``port`` is given.
 
@@ -267,6 +288,7 @@ class Serial:
             dsrdtr: DSR/DTR flow control.
             inter_byte_timeout: Inter-character timeout in seconds.
             exclusive: Exclusive access mode.
+            fail_to_open: Never open (for tests of a port that cannot be opened).
         """
         self.port = port
         self.baudrate = baudrate
@@ -280,12 +302,13 @@ class Serial:
         self.dsrdtr = dsrdtr
         self.inter_byte_timeout = inter_byte_timeout
         self.exclusive = exclusive
+        self.fail_to_open = fail_to_open
         self.responder: Responder | None = RESPONDER
         self.requests: list[bytes] = []
         self._is_open = False
         self._schedule: list[Chunk] = []  # (arrival time, bytes), in time order
         self._lock = threading.RLock()
-        if port is not None:
+        if port is not None and not fail_to_open:
             self.open()
 
     def __repr__(self) -> str:
@@ -316,6 +339,8 @@ class Serial:
                 raise OSError(f"Dummy_serial: the port {self.port!r} is already open")
             if self.port is None:
                 raise OSError("Dummy_serial: cannot open a port without a name")
+            if self.fail_to_open:
+                raise OSError(f"Dummy_serial: the port {self.port!r} fails to open (fail_to_open)")
             _print_verbose(f"Opening port {self.port!r}")
             self._is_open = True
 
@@ -337,9 +362,11 @@ class Serial:
     def write(self, data: bytes) -> int:
         """Write a request, record it and schedule its answer.
 
-        The answer comes from ``responder`` if set, else from
-        :func:`recorded_responder`; its chunks are scheduled relative to
-        ``_now()`` at the moment of writing. Writing takes no time.
+        The answer comes from ``responder`` if set; its chunks are scheduled
+        relative to ``_now()`` at the moment of writing. Otherwise it comes
+        from :func:`recorded_responder` and arrives byte by byte as it
+        crosses the line after the request at ``baudrate`` (see
+        :meth:`wire_time`), as a real slave's would. Writing takes no time.
 
         Args:
             data: The request.
@@ -362,11 +389,31 @@ class Serial:
             write_time = _now()
             self.requests.append(data)
             _print_verbose(f"Writing {_describe(data)}")
-            responder = self.responder
-            if responder is None:
-                responder = recorded_responder
-            self._schedule_answer(write_time, responder(data))
+            if self.responder is not None:
+                answer = list(self.responder(data))
+            else:
+                answer = self._on_the_wire(len(data), b"".join(chunk for _, chunk in recorded_responder(data)))
+            self._schedule_answer(write_time, answer)
             return len(data)
+
+    def _on_the_wire(self, request_length: int, response: bytes) -> list[Chunk]:
+        """A recorded answer byte by byte, each when it has crossed the line after the request."""
+        return [
+            (self.wire_time(request_length + index + 1), response[index : index + 1])
+            for index in range(len(response))
+        ]
+
+    def wire_time(self, number_of_bytes: int) -> float:
+        """Seconds that bytes take on the line at ``baudrate``, ``bytesize``, ``parity`` and ``stopbits``.
+
+        A character is a start bit, the data bits, a parity bit unless
+        ``parity`` is ``"N"``, and the stop bits. 0 when ``baudrate`` is not
+        a positive number.
+        """
+        if not isinstance(self.baudrate, (int, float)) or self.baudrate <= 0:
+            return 0.0
+        parity_bits = 0 if self.parity == "N" else 1
+        return number_of_bytes * (1 + self.bytesize + parity_bits + self.stopbits) / self.baudrate
 
     def flush(self) -> None:
         """Wait until all written data is sent: nothing to do, writing is instant.
@@ -476,8 +523,14 @@ class Serial:
         answer = [(delay, data) for delay, data in answer if data]
         if not answer:
             _print_verbose("No answer scheduled")
+        elif len(answer) == 1:
+            _print_verbose(f"Answer scheduled in {answer[0][0]:.6f} s: {_describe(answer[0][1])}")
+        else:
+            _print_verbose(
+                f"Answer scheduled in {len(answer)} pieces from {answer[0][0]:.6f} s to "
+                f"{answer[-1][0]:.6f} s: {_describe(b''.join(data for _, data in answer))}"
+            )
         for delay, data in answer:
-            _print_verbose(f"Answer scheduled in {delay:.6f} s: {_describe(data)}")
             self._schedule.append((write_time + delay, data))
         self._schedule.sort(key=lambda chunk: chunk[0])  # stable: ties keep order
 

@@ -30,6 +30,7 @@ __version__ = "3.0.0.dev1"
 
 import argparse
 import binascii
+import decimal
 import enum
 import json
 import logging
@@ -78,9 +79,11 @@ BYTEORDER_LITTLE_SWAP = 3
 # Protocol constants
 # ---------------------------------------------------------------------------
 
-# Serial Line §2.2: 0 is broadcast, 1..247 are slaves.
+# Serial Line §2.2: 0 is broadcast, 1..247 are slaves, 248..255 are reserved.
+# Accepted, as 2.x did, since devices use them (0xF8 is the general address of
+# the PZEM-004T/016/017 energy meters).
 _BROADCAST_ADDRESS = 0
-_MAX_SLAVE_ADDRESS = 247
+_MAX_SLAVE_ADDRESS = 255
 
 # Application Protocol §4.4: 16-bit addresses and register values.
 _MAX_REGISTER_ADDRESS = 0xFFFF
@@ -222,6 +225,14 @@ class LocalEchoError(MasterReportedException):
 
 class InvalidResponseError(MasterReportedException):
     """Something came back, but it is not a valid answer to the request."""
+
+
+class PortTypeError(MasterReportedException, TypeError):
+    """The ``port`` argument is neither a port name nor a serial port object.
+
+    A ``MasterReportedException``, as in 2.x, and also a ``TypeError``, so
+    code that catches caller mistakes as ``TypeError`` catches it too.
+    """
 
 
 class CommEventLog(NamedTuple):
@@ -400,7 +411,7 @@ class _PortState:
 
 
 _REGISTRY_LOCK = threading.Lock()
-_PORTS_BY_NAME: dict[str, SerialPort] = {}  # instruments share ports by name
+_serialports: dict[str, SerialPort] = {}  # instruments share ports by name (its 2.x name)
 _PORT_STATES: weakref.WeakKeyDictionary[Any, _PortState] = weakref.WeakKeyDictionary()
 _UNWEAKABLE_PORT_STATES: dict[int, tuple[Any, _PortState]] = {}  # ports without weak references
 
@@ -422,16 +433,12 @@ def _shared_port(name: str) -> SerialPort:
     """The port with this name, created or reopened (under its lock) as needed."""
     try:
         with _REGISTRY_LOCK:
-            port = _PORTS_BY_NAME.get(name)
+            port = _serialports.get(name)
             if port is None:
-                port = _PORTS_BY_NAME[name] = _create_port(name)
-                return port
-        with _port_state(port).lock:
-            if not port.is_open:
-                port.open()
-        return port
+                port = _serialports[name] = _create_port(name)
     except _PORT_OR_SETTING_ERRORS as error:
         raise MasterReportedException(f"Could not open port {name!r}: {error}") from error
+    return _opened(port, repr(name))
 
 
 def _create_port(name: str) -> SerialPort:
@@ -442,12 +449,52 @@ def _create_port(name: str) -> SerialPort:
 
 
 def _port_from_argument(port: str | SerialPort) -> SerialPort:
-    """The port object for the ``port`` argument of an Instrument."""
+    """The port object for the ``port`` argument of an Instrument, open."""
     if isinstance(port, str):
         return _shared_port(port)
     if all(hasattr(port, name) for name in ("open", "close", "read", "write", "is_open")):
-        return port
-    raise MasterReportedException(f"port must be a port name (str) or a serial port object, not {port!r}")
+        return _opened(port, repr(port))
+    raise PortTypeError(f"port must be a port name (str) or a serial port object, not {port!r}")
+
+
+def _opened(port: SerialPort, description: str) -> SerialPort:
+    """The port, opened (under its lock) if it is not open: a port that will not open is an error."""
+    try:
+        with _port_state(port).lock:
+            if not port.is_open:
+                port.open()
+    except _PORT_OR_SETTING_ERRORS as error:
+        raise MasterReportedException(f"Failed to open serial port {description}: {error}") from error
+    if not port.is_open:
+        raise MasterReportedException(f"Failed to open serial port {description}: it stays closed")
+    return port
+
+
+def forget_ports() -> None:
+    """Forget every shared port and what was learnt about the lines.
+
+    Instruments created with the same port name share one port object; after
+    this call, the next Instrument given a port name opens a new one. The
+    forgotten ports are closed (instruments still holding one reopen it on
+    their next call). Test suites call it between tests, so that no test
+    gets another's port::
+
+        @pytest.fixture(autouse=True)
+        def fresh_ports():
+            minimalmodbus.forget_ports()
+            yield
+            minimalmodbus.forget_ports()
+
+    Call it while no transaction is in progress.
+    """
+    global _wake_lag
+    with _REGISTRY_LOCK:
+        ports = list(_serialports.values())
+        _serialports.clear()
+        _UNWEAKABLE_PORT_STATES.clear()
+        _wake_lag = 0.0
+    for port in ports:
+        _close_quietly(port)
 
 
 def _silent_period(port: SerialPort) -> float:
@@ -534,7 +581,8 @@ class Instrument:
             port object made by the caller (used as it is). A name opens the
             port at 19200 baud, 8N1, timeout 0.05 s; instruments given the
             same name share one port object.
-        slaveaddress: 1..247, or 0 for broadcast (writes only).
+        slaveaddress: 1..247, or 0 for broadcast (writes only); 248..255
+            are reserved by the specification but accepted, as devices use them.
         mode: ``MODE_RTU`` or ``MODE_ASCII``.
         close_port_after_each_call: close the port after every call.
         debug: print every step with the prefix ``MinimalModbus debug mode.``.
@@ -554,7 +602,7 @@ class Instrument:
         debug: bool = False,
     ) -> None:
         self.address = slaveaddress
-        """Slave address 0..247 (0 is broadcast, writes only)."""
+        """Slave address 0..255 (0 is broadcast, writes only; 248..255 are reserved)."""
         self.mode = mode
         """``MODE_RTU`` or ``MODE_ASCII``."""
         self.debug = debug
@@ -586,12 +634,12 @@ class Instrument:
 
     @property
     def address(self) -> int:
-        """Slave address 0..247 (0 is broadcast, writes only)."""
+        """Slave address 0..255 (0 is broadcast, writes only; 248..255 are reserved)."""
         return self._slaveaddress
 
     @address.setter
     def address(self, slaveaddress: int) -> None:
-        _check_int(slaveaddress, "slaveaddress", _BROADCAST_ADDRESS, _MAX_SLAVE_ADDRESS)
+        _checked_int(slaveaddress, "slaveaddress", _BROADCAST_ADDRESS, _MAX_SLAVE_ADDRESS)
         self._slaveaddress = slaveaddress
 
     @property
@@ -611,7 +659,7 @@ class Instrument:
 
     @retries.setter
     def retries(self, retries: int) -> None:
-        _check_int(retries, "retries", 0, 100)
+        _checked_int(retries, "retries", 0, 100)
         self._retries = retries
 
     @property
@@ -695,7 +743,7 @@ class Instrument:
             value: 0 or 1 (False or True).
             functioncode: 5 or 15.
         """
-        _check_int(value, "value", 0, 1)
+        _checked_int(value, "value", 0, 1)
         _check_choice(functioncode, "functioncode", _WRITE_BIT_CODES)
         self._generic_command(
             functioncode, registeraddress, value, number_of_bits=1, payloadformat=_Payloadformat.BIT
@@ -707,7 +755,7 @@ class Instrument:
         Returns:
             A list of 0/1, the bit at ``registeraddress`` first.
         """
-        _check_int(number_of_bits, "number_of_bits", 1, _MAX_BITS_READ)
+        _checked_int(number_of_bits, "number_of_bits", 1, _MAX_BITS_READ)
         _check_choice(functioncode, "functioncode", _READ_BIT_CODES)
         bits: list[int] = self._generic_command(
             functioncode,
@@ -726,7 +774,7 @@ class Instrument:
         """
         _check_list(values, "values", 1, _MAX_BITS_WRITE)
         for value in values:
-            _check_int(value, "each of values", 0, 1)
+            _checked_int(value, "each of values", 0, 1)
         self._generic_command(
             15, registeraddress, values, number_of_bits=len(values), payloadformat=_Payloadformat.BITS
         )
@@ -752,7 +800,7 @@ class Instrument:
         Returns:
             An int, or a float when ``number_of_decimals`` > 0.
         """
-        _check_int(number_of_decimals, "number_of_decimals", 0, _MAX_DECIMALS)
+        _checked_int(number_of_decimals, "number_of_decimals", 0, _MAX_DECIMALS)
         _check_choice(functioncode, "functioncode", _READ_REGISTER_CODES)
         _check_bool(signed, "signed")
         value: int | float = self._generic_command(
@@ -784,7 +832,7 @@ class Instrument:
             functioncode: 16 or 6.
             signed: write two's complement.
         """
-        _check_int(number_of_decimals, "number_of_decimals", 0, _MAX_DECIMALS)
+        _checked_int(number_of_decimals, "number_of_decimals", 0, _MAX_DECIMALS)
         _check_choice(functioncode, "functioncode", _WRITE_REGISTER_CODES)
         _check_bool(signed, "signed")
         _check_register_value(value, number_of_decimals, signed)
@@ -816,7 +864,7 @@ class Instrument:
         Returns:
             A list of register values, the one at ``registeraddress`` first.
         """
-        _check_int(number_of_registers, "number_of_registers", 1, _MAX_REGISTERS_READ)
+        _checked_int(number_of_registers, "number_of_registers", 1, _MAX_REGISTERS_READ)
         _check_choice(functioncode, "functioncode", _READ_REGISTER_CODES)
         _check_bool(signed, "signed")
         registers: list[int] = self._generic_command(
@@ -976,7 +1024,7 @@ class Instrument:
         Returns:
             ``2 * number_of_registers`` characters (Latin-1), nothing stripped.
         """
-        _check_int(number_of_registers, "number_of_registers", 1, _MAX_REGISTERS_READ)
+        _checked_int(number_of_registers, "number_of_registers", 1, _MAX_REGISTERS_READ)
         _check_choice(functioncode, "functioncode", _READ_REGISTER_CODES)
         text: str = self._generic_command(
             functioncode,
@@ -994,7 +1042,7 @@ class Instrument:
             textstring: at most ``2 * number_of_registers`` ASCII characters.
             number_of_registers: 1..123.
         """
-        _check_int(number_of_registers, "number_of_registers", 1, _MAX_REGISTERS_WRITE)
+        _checked_int(number_of_registers, "number_of_registers", 1, _MAX_REGISTERS_WRITE)
         _check_string(textstring, number_of_registers)
         self._generic_command(
             16,
@@ -1037,8 +1085,8 @@ class Instrument:
             The data word of the response (for counters, the count); None for
             sub-function 4, which nothing answers.
         """
-        _check_int(subfunction, "subfunction", 0, _MAX_REGISTER_VALUE)
-        _check_int(data, "data", 0, _MAX_REGISTER_VALUE)
+        _checked_int(subfunction, "subfunction", 0, _MAX_REGISTER_VALUE)
+        _checked_int(data, "data", 0, _MAX_REGISTER_VALUE)
         payload = _pack_words(subfunction, data)
         if subfunction == _DIAGNOSTIC_FORCE_LISTEN_ONLY:
             self._perform_command(8, payload, expect_response=False)
@@ -1155,8 +1203,8 @@ class Instrument:
             or_mask: 0..65535.
         """
         _check_registeraddress(registeraddress)
-        _check_int(and_mask, "and_mask", 0, _MAX_REGISTER_VALUE)
-        _check_int(or_mask, "or_mask", 0, _MAX_REGISTER_VALUE)
+        _checked_int(and_mask, "and_mask", 0, _MAX_REGISTER_VALUE)
+        _checked_int(or_mask, "or_mask", 0, _MAX_REGISTER_VALUE)
         self._perform_command(22, _pack_words(registeraddress, and_mask, or_mask))
 
     def read_write_registers(
@@ -1180,7 +1228,7 @@ class Instrument:
         Returns:
             The register values read.
         """
-        _check_int(number_of_registers, "number_of_registers", 1, _MAX_REGISTERS_READ)
+        _checked_int(number_of_registers, "number_of_registers", 1, _MAX_REGISTERS_READ)
         _check_registeraddress(read_registeraddress, number_of_registers, "read_registeraddress")
         _check_register_values(values, _MAX_REGISTERS_READ_WRITE, False)
         _check_registeraddress(write_registeraddress, len(values), "write_registeraddress")
@@ -1234,7 +1282,7 @@ class Instrument:
             Object id -> value bytes.
         """
         _check_choice(read_code, "read_code", _DEVICE_ID_READ_CODES)
-        _check_int(object_id, "object_id", 0, 255)
+        _checked_int(object_id, "object_id", 0, 255)
         objects: dict[int, bytes] = {}
         for _ in range(256):
             request = bytes((_MEI_DEVICE_IDENTIFICATION, read_code, object_id))
@@ -1305,7 +1353,7 @@ class Instrument:
             data = _encode_value(
                 payloadformat, value, number_of_registers, number_of_decimals, signed, byteorder
             )
-        except (struct.error, OverflowError, TypeError, KeyError) as error:
+        except (struct.error, OverflowError, TypeError, ValueError, KeyError) as error:
             raise ValueError(
                 f"value {value!r} cannot be written as {payloadformat.value} with number_of_registers="
                 f"{number_of_registers}, signed={signed!r}, byteorder={byteorder!r}: {error}"
@@ -1372,7 +1420,7 @@ class Instrument:
 
     def _check_command(self, functioncode: int, payload_to_slave: bytes) -> _FunctionCode | None:
         """Check a command's arguments; return what is known of its function code."""
-        _check_int(functioncode, "functioncode", 1, 127)
+        _checked_int(functioncode, "functioncode", 1, 127)
         _check_payload(payload_to_slave, "payload_to_slave")
         info = _FUNCTION_CODES.get(functioncode)
         if self.address == _BROADCAST_ADDRESS and info is not None and not info.broadcast:
@@ -1408,7 +1456,7 @@ class Instrument:
             MasterReportedException: the port failed.
         """
         _check_bytes(request, "request")
-        _check_int(number_of_bytes_to_read, "number_of_bytes_to_read", -1, 2**31)
+        _checked_int(number_of_bytes_to_read, "number_of_bytes_to_read", -1, 2**31)
         port = self.serial
         state = _port_state(port)
         header = _request_header(self.mode, request)
@@ -2079,16 +2127,22 @@ def _decode_value(
 
 
 def _scale_up(value: float, number_of_decimals: int) -> int:
-    """The register value for a value with decimals: multiplied, rounded half away from zero."""
-    if number_of_decimals == 0 and isinstance(value, int):
-        return int(value)
-    scaled = abs(value) * 10**number_of_decimals
-    return int(math.copysign(math.floor(scaled + 0.5), value))
+    """The register value for a value with decimals: times 10**decimals, truncated toward zero.
+
+    As 2.x does (``write_register(a, 12.7)`` sends 12, ``-1.5`` sends -1), but
+    computed on the decimal value written rather than on its binary float:
+    2.55 at 2 decimals is 255, where 2.x's ``int(2.55 * 100)`` gave 254.
+    """
+    exact = decimal.Decimal(value) if isinstance(value, int) else decimal.Decimal(repr(float(value)))
+    return int(exact.scaleb(number_of_decimals))
 
 
 def _scale_down(register: int, number_of_decimals: int) -> int | float:
-    """A register value divided by 10**decimals (a float when decimals > 0)."""
-    return register / 10**number_of_decimals if number_of_decimals else register
+    """A register value divided by 10**decimals: an int when whole (as 2.x), else a float."""
+    if not number_of_decimals:
+        return register
+    value = register / 10**number_of_decimals
+    return int(value) if value.is_integer() else value
 
 
 def _encode_registers(values: Sequence[int], signed: bool) -> bytes:
@@ -2214,20 +2268,20 @@ def registers_to_string(registers: Sequence[int]) -> str:
 
 def string_to_registers(textstring: str, number_of_registers: int) -> list[int]:
     """The register values for ASCII text, padded with spaces (as ``write_string``)."""
-    _check_int(number_of_registers, "number_of_registers", 1, _MAX_REGISTERS_READ)
+    _checked_int(number_of_registers, "number_of_registers", 1, _MAX_REGISTERS_READ)
     _check_string(textstring, number_of_registers)
     return _decode_registers(_encode_string(textstring, number_of_registers), False)
 
 
 def register_to_signed(register: int) -> int:
     """A register value 0..65535 read as two's complement: -32768..32767."""
-    _check_int(register, "register", 0, _MAX_REGISTER_VALUE)
+    _checked_int(register, "register", 0, _MAX_REGISTER_VALUE)
     return _decode_registers(_encode_registers([register], False), True)[0]
 
 
 def signed_to_register(value: int) -> int:
     """The register value 0..65535 for a signed value -32768..32767."""
-    _check_int(value, "value", -32768, 32767)
+    _checked_int(value, "value", -32768, 32767)
     return _decode_registers(_encode_registers([value], True), False)[0]
 
 
@@ -2245,12 +2299,13 @@ def _count_of(registers: object, counts: tuple[int, ...]) -> int:
 # ---------------------------------------------------------------------------
 
 
-def _check_int(value: object, name: str, minimum: int, maximum: int) -> None:
-    """An int (bool counts) in minimum..maximum."""
+def _checked_int(value: object, name: str, minimum: int, maximum: int) -> int:
+    """An int (bool counts) in minimum..maximum, returned."""
     if not isinstance(value, int):
         raise TypeError(f"{name} must be an int, not {type(value).__name__}: {value!r}")
     if not minimum <= value <= maximum:
         raise ValueError(f"{name} must be in the range {minimum}..{maximum}, not {value!r}")
+    return value
 
 
 def _check_choice(value: object, name: str, choices: Sequence[Any]) -> None:
@@ -2315,7 +2370,7 @@ def _check_list(values: object, name: str, minimum: int, maximum: int) -> None:
 
 def _check_registeraddress(registeraddress: object, quantity: int = 1, name: str = "registeraddress") -> None:
     """A register address 0..65535 such that the quantity fits below 65536."""
-    _check_int(registeraddress, name, 0, _MAX_REGISTER_ADDRESS)
+    _checked_int(registeraddress, name, 0, _MAX_REGISTER_ADDRESS)
     last = registeraddress + quantity - 1  # type: ignore[operator]
     if last > _MAX_REGISTER_ADDRESS:
         raise ValueError(
@@ -2333,9 +2388,9 @@ def _check_generic_command(
     _check_choice(functioncode, "functioncode", _PAYLOADFORMAT_CODES[payloadformat])
     reading = functioncode in _READ_BIT_CODES + _READ_REGISTER_CODES
     if bitwise:
-        _check_int(quantity, "number_of_bits", 1, _MAX_BITS_READ if reading else _MAX_BITS_WRITE)
+        _checked_int(quantity, "number_of_bits", 1, _MAX_BITS_READ if reading else _MAX_BITS_WRITE)
     else:
-        _check_int(
+        _checked_int(
             quantity, "number_of_registers", 1, _MAX_REGISTERS_READ if reading else _MAX_REGISTERS_WRITE
         )
     _check_registeraddress(registeraddress, quantity)  # type: ignore[arg-type]
@@ -2345,9 +2400,9 @@ def _check_file_record(
     file_number: object, record_number: object, number_of_registers: object, maximum_count: int
 ) -> None:
     """A file number, a record number and a register count that stays in the file."""
-    _check_int(file_number, "file_number", 1, _MAX_FILE_NUMBER)
-    _check_int(record_number, "record_number", 0, _MAX_RECORD_NUMBER)
-    _check_int(number_of_registers, "number_of_registers", 1, maximum_count)
+    _checked_int(file_number, "file_number", 1, _MAX_FILE_NUMBER)
+    _checked_int(record_number, "record_number", 0, _MAX_RECORD_NUMBER)
+    _checked_int(number_of_registers, "number_of_registers", 1, maximum_count)
     last = record_number + number_of_registers - 1  # type: ignore[operator]
     if last > _MAX_RECORD_NUMBER:
         raise ValueError(
@@ -2361,7 +2416,7 @@ def _check_register_values(values: object, maximum_count: int, signed: bool, nam
     _check_list(values, name, 1, maximum_count)
     minimum, maximum = _register_range(signed)
     for value in values:  # type: ignore[attr-defined]
-        _check_int(value, f"each of {name}", minimum, maximum)
+        _checked_int(value, f"each of {name}", minimum, maximum)
 
 
 def _register_range(signed: bool) -> tuple[int, int]:
@@ -2373,10 +2428,7 @@ def _check_register_value(value: object, number_of_decimals: int, signed: bool) 
     """A value that scales to a 16-bit register value."""
     _check_number(value, "value")
     minimum, maximum = _register_range(signed)
-    try:
-        register = _scale_up(value, number_of_decimals)  # type: ignore[arg-type]
-    except OverflowError:
-        register = maximum + 1  # far beyond any register
+    register = _scale_up(value, number_of_decimals)  # type: ignore[arg-type]
     if not minimum <= register <= maximum:
         scaled = f" (times 10**{number_of_decimals}: {register})" if number_of_decimals else ""
         kind = "a signed" if signed else "an unsigned"
@@ -2396,7 +2448,7 @@ def _check_long_value(value: object, signed: bool, number_of_registers: int) -> 
     """An integer that fits the registers."""
     bits = 16 * number_of_registers
     minimum, maximum = (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if signed else (0, 2**bits - 1)
-    _check_int(value, "value", minimum, maximum)
+    _checked_int(value, "value", minimum, maximum)
 
 
 def _check_float_format(number_of_registers: object, byteorder: object) -> None:
@@ -2608,7 +2660,7 @@ class _PortUnavailable(Exception):
 
 def _open_instrument(args: argparse.Namespace, slaveaddress: int, default_timeout: float = 0.5) -> Instrument:
     """An instrument with the port settings of the command line."""
-    _check_int(args.baudrate, "--baudrate", 1, 100_000_000)
+    _checked_int(args.baudrate, "--baudrate", 1, 100_000_000)
     try:
         instrument = Instrument(args.port, slaveaddress, mode=args.mode, debug=args.debug)
     except MasterReportedException as error:
@@ -2696,10 +2748,10 @@ def _command_scan(args: argparse.Namespace) -> int:
 
 def _scan(args: argparse.Namespace, instrument: Instrument) -> int:
     """Probe each candidate (baud rate, slave address); print the summary."""
-    _check_int(args.first, "--from", 1, _MAX_SLAVE_ADDRESS)
-    _check_int(args.last, "--to", args.first, _MAX_SLAVE_ADDRESS)
+    _checked_int(args.first, "--from", 1, _MAX_SLAVE_ADDRESS)
+    _checked_int(args.last, "--to", args.first, _MAX_SLAVE_ADDRESS)
     for baudrate in args.baudrates or []:
-        _check_int(baudrate, "--baudrates", 1, 100_000_000)
+        _checked_int(baudrate, "--baudrates", 1, 100_000_000)
     baudrates = args.baudrates or [args.baudrate]
     candidates = [
         (baudrate, address) for baudrate in baudrates for address in range(args.first, args.last + 1)

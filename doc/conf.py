@@ -99,14 +99,9 @@ import logging as _logging
 import dummy_serial as _dummy_serial
 import minimalmodbus as _minimalmodbus
 
-for _port in list(_minimalmodbus._PORTS_BY_NAME.values()):
-    if _port.is_open:
-        _port.close()
-_minimalmodbus._PORTS_BY_NAME.clear()
+_minimalmodbus.forget_ports()
 _minimalmodbus.serial.Serial = _REAL_SERIAL_CLASS
-_dummy_serial.RESPONSES.clear()
-_dummy_serial.RESPONDER = None
-_dummy_serial.VERBOSE = False
+_dummy_serial.reset()
 _logging.getLogger("minimalmodbus").handlers.clear()
 _logging.getLogger("minimalmodbus").setLevel(_logging.NOTSET)
 """

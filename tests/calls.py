@@ -7,6 +7,7 @@ opinion on both.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import pytest
@@ -37,6 +38,11 @@ def call(method: str, *args: Any, **kwargs: Any) -> Call:
 def silent(request: bytes) -> list[tuple[float, bytes]]:
     """A dummy_serial responder for a slave that never answers."""
     return []
+
+
+def instant(answer: bytes) -> Callable[[bytes], list[tuple[float, bytes]]]:
+    """A dummy_serial responder that answers every request with ``answer`` at once (no wire time)."""
+    return lambda request: [(0.0, answer)]
 
 
 def count_calls(monkeypatch: pytest.MonkeyPatch, port: Any, name: str) -> list[tuple[Any, ...]]:

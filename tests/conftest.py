@@ -65,6 +65,6 @@ def dummy(monkeypatch: pytest.MonkeyPatch, fake_clock: FakeClock) -> Iterator[di
     monkeypatch.setattr(minimalmodbus.serial, "Serial", dummy_serial.Serial)
     monkeypatch.setattr(dummy_serial, "RESPONSES", responses)
     monkeypatch.setattr(dummy_serial, "VERBOSE", False)
-    minimalmodbus._PORTS_BY_NAME.clear()
+    minimalmodbus.forget_ports()
     yield responses
-    minimalmodbus._PORTS_BY_NAME.clear()
+    minimalmodbus.forget_ports()

@@ -81,3 +81,13 @@ def checksum_ok(mode: str, wire: bytes) -> bool:
         and re.fullmatch(rb"(?:[0-9A-F]{2}){3,}", digits) is not None
         and sum(bytes.fromhex(digits.decode())) % 256 == 0
     )
+
+
+def wire_time(*frames: bytes, baudrate: int = 19200) -> float:
+    """Seconds the frames take on an 8N1 line (10 bits a character) at ``baudrate``.
+
+    dummy_serial delivers a recorded answer byte by byte as it crosses the
+    line after its request, so the last byte of the answer arrives this
+    long after the request is written (19200 baud: a port opened by name).
+    """
+    return sum(len(data) for data in frames) * 10 / baudrate

@@ -133,7 +133,7 @@ class Sim:
 
 def _forget_port(name: str) -> None:
     """Close and forget the port minimalmodbus opened (and shares) by this name."""
-    port = minimalmodbus._PORTS_BY_NAME.pop(name, None)
+    port = minimalmodbus._serialports.pop(name, None)
     if port is not None and port.is_open:
         port.close()
 
@@ -141,9 +141,9 @@ def _forget_port(name: str) -> None:
 @pytest.fixture(autouse=True)
 def forget_ports() -> Iterator[None]:
     """Close the ports a test made minimalmodbus open (the CLI leaves its port shared)."""
-    before = set(minimalmodbus._PORTS_BY_NAME)
+    before = set(minimalmodbus._serialports)
     yield
-    for name in set(minimalmodbus._PORTS_BY_NAME) - before:
+    for name in set(minimalmodbus._serialports) - before:
         _forget_port(name)
 
 
@@ -390,7 +390,7 @@ def test_read_with_port_options(sim: Sim, capsys: pytest.CaptureFixture[str]) ->
         (["-P", "n", "-b", "115200", "--timeout", "0.75"], (115200, "N", 1, 0.75)),
     ]:
         assert read_values(capsys, sim.path, "-r", "7", *options) == [70]
-        port: Any = minimalmodbus._PORTS_BY_NAME[sim.path]
+        port: Any = minimalmodbus._serialports[sim.path]
         assert (port.baudrate, port.parity, port.stopbits, port.timeout) == settings
 
 
@@ -399,7 +399,7 @@ def test_default_timeout_is_half_a_second(
     sim: Sim, capsys: pytest.CaptureFixture[str], command: list[str]
 ) -> None:
     assert run([command[0], sim.path, *command[1:]]) == 0
-    assert minimalmodbus._PORTS_BY_NAME[sim.path].timeout == 0.5
+    assert minimalmodbus._serialports[sim.path].timeout == 0.5
 
 
 def test_default_timeout_of_scan(
@@ -407,7 +407,7 @@ def test_default_timeout_of_scan(
 ) -> None:
     path, _ = scan_bus
     assert run(["scan", path, "--from", "3", "--to", "3"]) == 0
-    assert minimalmodbus._PORTS_BY_NAME[path].timeout == 0.05
+    assert minimalmodbus._serialports[path].timeout == 0.05
 
 
 def test_baudrate_0_exits_2(sim: Sim, capsys: pytest.CaptureFixture[str]) -> None:
@@ -736,7 +736,7 @@ def test_bad_port_path_exits_3(
     assert "no-such-port" in captured.err
     assert "Could not open port" in captured.err
     assert "Traceback" not in captured.err
-    assert missing not in minimalmodbus._PORTS_BY_NAME
+    assert missing not in minimalmodbus._serialports
 
 
 def test_no_response_exits_1(sim: Sim, capsys: pytest.CaptureFixture[str]) -> None:

@@ -48,6 +48,12 @@ def port() -> dummy_serial.Serial:
     return dummy_serial.Serial(port=PORTNAME, timeout=TIMEOUT)
 
 
+def write_answered(port: dummy_serial.Serial, clock: FakeClock) -> None:
+    """Write the recorded REQUEST and let the clock run until its whole answer has arrived."""
+    port.write(REQUEST)
+    clock.time += port.wire_time(len(REQUEST) + len(RESPONSE))
+
+
 def sleeps_until(*moments: float) -> list[float]:
     """Return the sleeps of reads waking at ``moments``, as the fake clock adds.
 
@@ -119,9 +125,11 @@ def test_constructor_defaults_and_keywords_match_pyserial() -> None:
     serial = pytest.importorskip("serial")
     theirs = inspect.signature(serial.Serial.__init__).parameters
     ours = inspect.signature(dummy_serial.Serial.__init__).parameters
-    assert list(ours) == [name for name in theirs if name != "kwargs"]
+    # and fail_to_open, as 2.x's double had (issue 10, item 5)
+    assert list(ours) == [*(name for name in theirs if name != "kwargs"), "fail_to_open"]
     for name, parameter in ours.items():
-        assert parameter.default == theirs[name].default, name
+        if name != "fail_to_open":
+            assert parameter.default == theirs[name].default, name
 
 
 def test_constructor_rejects_unknown_keyword() -> None:
@@ -213,8 +221,8 @@ def test_repr_of_an_open_port(port: dummy_serial.Serial) -> None:
     )
 
 
-def test_repr_shows_the_bytes_that_have_arrived(port: dummy_serial.Serial) -> None:
-    port.write(REQUEST)
+def test_repr_shows_the_bytes_that_have_arrived(port: dummy_serial.Serial, clock: FakeClock) -> None:
+    write_answered(port, clock)
     port.read(3)
     assert repr(port) == (
         f"dummy_serial.Serial<id={hex(id(port))}, open=True>"
@@ -333,9 +341,9 @@ def test_requests_are_recorded_in_order(port: dummy_serial.Serial) -> None:
     assert port.requests == [REQUEST, WRITE_REQUEST, b"\x0b", REQUEST]
 
 
-def test_answers_to_several_writes_queue_up(port: dummy_serial.Serial) -> None:
-    port.write(REQUEST)
-    port.write(REQUEST)
+def test_answers_to_several_writes_queue_up(port: dummy_serial.Serial, clock: FakeClock) -> None:
+    write_answered(port, clock)
+    write_answered(port, clock)
     assert port.in_waiting == 14
     assert port.read(14) == RESPONSE + RESPONSE
 
@@ -343,7 +351,7 @@ def test_answers_to_several_writes_queue_up(port: dummy_serial.Serial) -> None:
 def test_flush_and_reset_output_buffer_change_nothing(
     port: dummy_serial.Serial, clock: FakeClock
 ) -> None:
-    port.write(REQUEST)
+    write_answered(port, clock)
     port.flush()
     port.reset_output_buffer()
     assert port.read(7) == RESPONSE
@@ -358,7 +366,7 @@ def test_flush_and_reset_output_buffer_change_nothing(
 def test_read_exact_size_does_not_sleep(
     port: dummy_serial.Serial, clock: FakeClock
 ) -> None:
-    port.write(REQUEST)
+    write_answered(port, clock)
     assert port.read(7) == RESPONSE
     assert clock.sleeps == []
 
@@ -366,7 +374,7 @@ def test_read_exact_size_does_not_sleep(
 def test_read_partial_sizes_keep_the_rest(
     port: dummy_serial.Serial, clock: FakeClock
 ) -> None:
-    port.write(REQUEST)
+    write_answered(port, clock)
     assert port.read(2) == b"\x0a\x03"
     assert port.in_waiting == 5
     assert port.read() == b"\x02"
@@ -384,7 +392,7 @@ def test_read_excess_size_waits_out_the_timeout(
 
 
 def test_read_zero_bytes(port: dummy_serial.Serial, clock: FakeClock) -> None:
-    port.write(REQUEST)
+    write_answered(port, clock)
     assert port.read(0) == b""
     assert port.in_waiting == 7
     assert clock.sleeps == []
@@ -547,7 +555,7 @@ def test_in_waiting_counts_bytes_arrived_by_now(
 def test_reset_input_buffer_discards_what_has_arrived(
     port: dummy_serial.Serial, clock: FakeClock
 ) -> None:
-    port.write(REQUEST)
+    write_answered(port, clock)
     port.reset_input_buffer()
     assert port.in_waiting == 0
     assert port.read(7) == b""
@@ -711,16 +719,20 @@ def test_verbose_prints_every_call(
     assert capsys.readouterr().out.splitlines() == [
         "Dummy_serial: Opening port '/dev/ttyUSB0'",
         "Dummy_serial: Writing 0A 03 00 00 00 01 85 71 (8 bytes)",
-        "Dummy_serial: Answer scheduled in 0.000000 s: 0A 03 02 07 D0 1E 29 (7 bytes)",
+        # A recorded answer crosses the line after the request, 10 bits a byte at 9600 baud
+        (
+            "Dummy_serial: Answer scheduled in 7 pieces from 0.009375 s to 0.015625 s: "
+            "0A 03 02 07 D0 1E 29 (7 bytes)"
+        ),
         (
             "Dummy_serial: Read 0A 03 02 07 D0 1E 29 (7 bytes), 7 requested, "
-            "timeout=0.05, waited 0.000000 s"
+            "timeout=0.05, waited 0.015625 s"
         ),
         "Dummy_serial: Read (0 bytes), 1 requested, timeout=0.05, waited 0.050000 s",
         "Dummy_serial: Writing (0 bytes)",
         (
-            "Dummy_serial: Answer scheduled in 0.000000 s: 4E 6F 74 46 6F 75 6E 64 "
-            "49 6E 52 65 73 70 6F 6E 73 65 44 69 63 74 69 6F 6E 61 72 79 (28 bytes)"
+            "Dummy_serial: Answer scheduled in 28 pieces from 0.001042 s to 0.029167 s: 4E 6F 74 46 "
+            "6F 75 6E 64 49 6E 52 65 73 70 6F 6E 73 65 44 69 63 74 69 6F 6E 61 72 79 (28 bytes)"
         ),
         "Dummy_serial: Closing port '/dev/ttyUSB0'",
     ]

@@ -34,7 +34,7 @@ from typing import Any, NamedTuple
 
 import pytest
 from calls import Call, call, count_calls, silent, splice
-from frames import checksum_ok, crc16, frame, lrc
+from frames import checksum_ok, crc16, frame, lrc, wire_time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -557,10 +557,16 @@ def test_request_bytes_and_value(
     value = exchange.call.run(instrument)
     assert instrument.serial.requests == [request]
     assert_same_value(value, exchange.value)
-    # API.md B: returns as soon as the last byte is in; an unknown layout
-    # (vendor code, RTU) ends only when the line has been silent.
+    # API.md B: returns as soon as the last byte is in (dummy_serial delivers a
+    # recorded answer as it crosses the line); an unknown layout (vendor code,
+    # RTU) ends only when the line has been silent after it: a silence checked
+    # after reads that took what had come, so one to two silences after the last byte.
     unknown = mode == MODE_RTU and h(exchange.request)[0] in VENDOR_CODES
-    assert fake_clock.sleeps == pytest.approx([SILENCE] if unknown else [], abs=1e-12)
+    answer = wire_time(request, dummy[request])
+    if unknown:
+        assert answer + SILENCE - 1e-9 <= sum(fake_clock.sleeps) <= answer + 2 * SILENCE + 1e-9
+    else:
+        assert sum(fake_clock.sleeps) == pytest.approx(answer, abs=1e-9)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -594,7 +600,7 @@ def test_return_query_data_of_several_words(dummy: dict[bytes, bytes], fake_cloc
     instrument = Instrument(PORT, SLAVE, mode)
     assert_same_value(instrument.perform_command(8, h("0000 0102 0304")), h("0000 0102 0304"))
     assert instrument.serial.requests == [request]
-    assert fake_clock.sleeps == []
+    assert sum(fake_clock.sleeps) == pytest.approx(wire_time(request, request), abs=1e-9)
 
 
 SPEC_OBJECTS = {0: b"Company identification", 1: b"Product code XX", 2: b"V2.11"}
@@ -616,10 +622,13 @@ def test_device_identification_more_follows_in_two_transactions(
     instrument = Instrument(PORT, SLAVE, mode)
     assert_same_value(instrument.read_device_identification(), SPEC_OBJECTS)
     assert instrument.serial.requests == [first, second]
-    if mode == MODE_RTU:  # only the inter-frame silence between them, never a timeout
-        assert fake_clock.sleeps == pytest.approx([SILENCE], abs=1e-12)
-    else:  # ASCII needs no silence between frames (Serial Line §2.5.2), but may keep one
-        assert all(sleep <= SILENCE + 1e-12 for sleep in fake_clock.sleeps)
+    # The answers as they cross the line, and the inter-frame silence between
+    # them (RTU; ASCII needs none, Serial Line §2.5.2, but may keep one): never a timeout
+    answers = wire_time(first, dummy[first], second, dummy[second])
+    if mode == MODE_RTU:
+        assert sum(fake_clock.sleeps) == pytest.approx(answers + SILENCE, abs=1e-9)
+    else:
+        assert answers - 1e-9 <= sum(fake_clock.sleeps) <= answers + SILENCE + 1e-9
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -775,7 +784,8 @@ def test_exception_reply(
     assert type(error) is EXCEPTION_CLASSES.get(code, SlaveReportedException)
     assert (error.exception_code, error.function_code) == (code, functioncode)
     assert reply.hex(" ").upper() in str(error)
-    assert fake_clock.sleeps == []  # raised as soon as the exception frame is in
+    # raised as soon as the exception frame is in
+    assert sum(fake_clock.sleeps) == pytest.approx(wire_time(wire(mode, request_content), reply), abs=1e-9)
 
 
 # ---------------------------------------------------------------------------
@@ -972,7 +982,7 @@ def simulate(dummy: dict[bytes, bytes], monkeypatch: pytest.MonkeyPatch) -> Call
 
     def connect(slave: SimulatedSlave, mode: str, slaveaddress: int = SLAVE) -> Instrument:
         monkeypatch.setattr(dummy_serial, "RESPONDER", SimulatedBus({SLAVE: slave}, mode))
-        minimalmodbus._PORTS_BY_NAME.clear()
+        minimalmodbus.forget_ports()
         return Instrument(PORT, slaveaddress, mode)
 
     return connect

@@ -164,7 +164,7 @@ def _stop_process(process: subprocess.Popen[bytes]) -> int:
 
 def _forget_port(name: str) -> None:
     """Close and forget the port minimalmodbus opened (and shares) by this name."""
-    port = minimalmodbus._PORTS_BY_NAME.pop(name, None)
+    port = minimalmodbus._serialports.pop(name, None)
     if port is not None and port.is_open:
         port.close()
 

@@ -338,7 +338,7 @@ def test_float_written_by_mbpoll_read_by_minimalmodbus(sim: Sim) -> None:
             assert instrument.read_float(10, byteorder=minimalmodbus.BYTEORDER_LITTLE_SWAP) == -2.75
             instrument.write_float(12, 6.5, byteorder=minimalmodbus.BYTEORDER_LITTLE_SWAP)
         finally:
-            minimalmodbus._PORTS_BY_NAME.pop(sim.path, None)
+            minimalmodbus._serialports.pop(sim.path, None)
     assert read(sim, "-0", "-t", "4:float", "-r", "12") == {12: "6.5"}
 
 

@@ -28,8 +28,8 @@ from typing import Any, NamedTuple
 
 import pytest
 import serial
-from calls import Call, call, count_calls, silent, splice
-from frames import checksum_ok, crc16, frame
+from calls import Call, call, count_calls, instant, silent, splice
+from frames import checksum_ok, crc16, frame, wire_time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -286,12 +286,18 @@ def test_reorder(byteorder: int, four_bytes: bytes, eight_bytes: bytes) -> None:
         (325.8, 1, 3258),  # DTB4824 recording: write_register(4097, 325.8, 1) writes 3258
         (18.6, 1, 186),
         (200, 0, 200),
-        (0.29, 2, 29),  # 0.29 * 100 = 28.999999999999996: rounded (API.md), not truncated
+        (0.29, 2, 29),  # 0.29 * 100 = 28.999999999999996, but the value written is 0.29
+        (2.55, 2, 255),  # 2.x's int(2.55 * 100) gave 254 (issue 10, item 3)
+        (12.7, 0, 12),  # truncated toward zero, as 2.x (issue 10, item 3)
+        (95.56, 1, 955),  # 2.x sends 955 (issue 10, item 3)
+        (-1.5, 0, -1),  # toward zero, not down (issue 10, item 3)
         (1.4, 0, 1),
-        (1.6, 0, 2),
+        (1.6, 0, 1),
         (-0.5, 1, -5),
+        (-0.59, 1, -5),
         (6.5535e-06, 10, 65535),
         (True, 0, 1),
+        (2**53 + 1, 0, 2**53 + 1),  # an int stays exact
     ],
 )
 def test_scale_up(value: float, number_of_decimals: int, register: int) -> None:
@@ -303,11 +309,14 @@ def test_scale_up(value: float, number_of_decimals: int, register: int) -> None:
 @pytest.mark.parametrize(
     "register, number_of_decimals, value",
     [
-        (2000, 1, 200.0),  # DTB4824 recording: 0x07D0 with one decimal
+        (2000, 1, 200),  # DTB4824 recording: 0x07D0 with one decimal; whole, so an int (2.x)
         (3258, 1, 325.8),
         (186, 1, 18.6),
+        (150, 1, 15),  # whole: 15, not 15.0 (2.x, issue 10 item 1)
         (65535, 10, 6.5535e-06),
         (-5, 1, -0.5),
+        (-20, 1, -2),
+        (0, 3, 0),
         (2000, 0, 2000),  # an int without decimals
     ],
 )
@@ -568,7 +577,7 @@ def test_register_round_trip_with_decimals(data: bytes, number_of_decimals: int,
         ("8000", 0, True, -32768),
         ("7fff", 0, True, 32767),
         ("8000", 1, True, -3276.8),
-        ("07d0", 1, False, 200.0),
+        ("07d0", 1, False, 200),  # whole: an int, as 2.x,
     ],
 )
 def test_register_values(data: str, number_of_decimals: int, signed: bool, value: float) -> None:
@@ -679,7 +688,10 @@ def test_call(dummy: dict[bytes, bytes], fake_clock: Any, exchange: Exchange, mo
     assert instrument.serial.requests == [request]
     assert value == exchange.value
     assert type(value) is type(exchange.value)
-    assert fake_clock.sleeps == []  # API.md B: returns as soon as the last byte arrives
+    # API.md B: returns as soon as the last byte arrives (dummy_serial delivers
+    # a recorded answer as it crosses the line), never waiting out a timeout
+    assert sum(fake_clock.sleeps) == pytest.approx(wire_time(request, dummy[request]), abs=1e-9)
+    assert instrument.roundtrip_time == pytest.approx(wire_time(request, dummy[request]), abs=1e-9)
 
 
 def test_recorded_exchange(dummy: dict[bytes, bytes], recorded: Recorded) -> None:
@@ -785,7 +797,9 @@ def test_exception_code_response(dummy: dict[bytes, bytes], fake_clock: Any, mod
     with pytest.raises(SlaveReportedException) as info:
         instrument.read_register(4097, 1)
     check_slave_exception(info.value, code, 3)
-    assert fake_clock.sleeps == []  # API.md B: raised as soon as the 5 bytes arrive
+    # API.md B: raised as soon as the 5 bytes (RTU) arrive
+    request = frame(mode, "0a 03 1001 0001")
+    assert sum(fake_clock.sleeps) == pytest.approx(wire_time(request, dummy[request]), abs=1e-9)
 
 
 @pytest.mark.parametrize("code", [2, 4, 6])
@@ -907,17 +921,17 @@ def test_cleared_buffers_drop_stale_bytes(dummy: dict[bytes, bytes]) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("precalculate, sleeps", [(True, []), (False, [TIMEOUT])])
-def test_precalculate_read_size(
-    dummy: dict[bytes, bytes], fake_clock: Any, mode: str, precalculate: bool, sleeps: list[float]
-) -> None:
+@pytest.mark.parametrize("precalculate", [True, False])
+def test_precalculate_read_size(dummy: dict[bytes, bytes], fake_clock: Any, mode: str, precalculate: bool) -> None:
     # False: read until the timeout instead of a predicted length (2.x)
-    dummy[frame(mode, "0a 03 1001 0001")] = frame(mode, "0a 03 02 07d0")
+    request = frame(mode, "0a 03 1001 0001")
+    dummy[request] = frame(mode, "0a 03 02 07d0")
     instrument = Instrument(PORT, 10, mode)
     instrument.precalculate_read_size = precalculate
     assert instrument.read_register(4097, 1) == 200.0
-    assert fake_clock.sleeps == pytest.approx(sleeps, abs=1e-9)
-    assert instrument.roundtrip_time == pytest.approx(sum(sleeps), abs=1e-9)
+    seconds = wire_time(request, dummy[request]) if precalculate else TIMEOUT
+    assert sum(fake_clock.sleeps) == pytest.approx(seconds, abs=1e-9)
+    assert instrument.roundtrip_time == pytest.approx(seconds, abs=1e-9)
 
 
 BROADCAST_WRITES = [
@@ -1039,8 +1053,8 @@ def test_port_neither_name_nor_port_object(dummy: dict[bytes, bytes], port: Any)
 def test_inter_frame_silence(
     dummy: dict[bytes, bytes], fake_clock: Any, baudrate: int, seconds: float
 ) -> None:
-    dummy[READ_REQUEST] = READ_RESPONSE
     instrument = Instrument(PORT, 1)
+    instrument.serial.responder = instant(READ_RESPONSE)  # only the silence takes time
     instrument.serial.baudrate = baudrate
     instrument.read_register(5, 1)
     assert fake_clock.sleeps == []  # nothing was on the line before
@@ -1070,8 +1084,8 @@ def test_inter_frame_silence_counts_from_the_end_of_the_answer(
 def test_inter_frame_delay(
     dummy: dict[bytes, bytes], fake_clock: Any, delay: float, sleeps: list[float]
 ) -> None:
-    dummy[READ_REQUEST] = READ_RESPONSE
     instrument = Instrument(PORT, 1)
+    instrument.serial.responder = instant(READ_RESPONSE)  # only the silence takes time
     instrument.inter_frame_delay = delay
     instrument.read_register(5, 1)
     instrument.read_register(5, 1)
@@ -1197,8 +1211,8 @@ def test_address_and_mode_setters(dummy: dict[bytes, bytes], mode: str) -> None:
     with pytest.raises(NoResponseError):
         instrument.read_register(4097, 1)
     assert instrument.serial.requests == [frame(mode, "0a 03 1001 0001")]
-    with pytest.raises(ValueError, match="248"):
-        instrument.address = 248
+    with pytest.raises(ValueError, match="256"):
+        instrument.address = 256
     with pytest.raises(TypeError, match="'10'"):
         instrument.address = "10"  # type: ignore[assignment]
     with pytest.raises(ValueError, match="'tcp'"):
@@ -1240,9 +1254,9 @@ BAD_REGISTERS_TO_WRITE = [0, 124]
 BAD_REGISTERS_LONG_FLOAT = [0, 1, 3, 5, 8]
 BAD_BIT_LISTS = [[], [1] * 1969]
 BAD_REGISTER_LISTS = [[], [0] * 124]
-BAD_REGISTER_VALUES = [-1, 65536, 65535.5, math.nan, math.inf]
+BAD_REGISTER_VALUES = [-1, 65536, 65536.0, math.nan, math.inf]
 BAD_TEXTSTRINGS = ["é", "x" * 33]  # non-ASCII; longer than 16 registers
-BAD_SLAVEADDRESSES = [-1, 248]
+BAD_SLAVEADDRESSES = [-1, 256]
 BAD_MODES = ["RTU", "tcp", ""]
 FUNCTION_CODES_TO_TRY = [-1, 0, 1, 2, 3, 4, 5, 6, 7, 15, 16, 23, 128]
 
@@ -1435,7 +1449,7 @@ def test_bad_instrument_argument(dummy: dict[bytes, bytes], argument: str, bad: 
     assert type(info.value) is error
     assert argument in str(info.value)
     assert repr(bad) in str(info.value)
-    port = minimalmodbus._PORTS_BY_NAME.get(PORT)
+    port = minimalmodbus._serialports.get(PORT)
     assert port is None or port.requests == []
 
 
@@ -1529,13 +1543,13 @@ class Recorded(NamedTuple):
 
 RECORDED = [
     # Delta DTB4824 process controller, slave address 10, RTU, 19200 8N1
-    # read_register(4097, 1): 0x07D0 = 2000 -> 200.0 with one decimal
+    # read_register(4097, 1): 0x07D0 = 2000 -> 200 with one decimal (an int, as 2.x)
     Recorded(
         "DTB4824",
         call("read_register", 4097, 1),
         h("0a 03 10 01 00 01 d0 71"),
         h("0a 03 02 07 d0 1e 29"),
-        200.0,
+        200,  # whole: an int, as 2.x (issue 10, item 1)
     ),
     # write_register(4097, 325.8, 1): writes 3258 (0x0CBA) with function code 16
     Recorded(
@@ -1637,7 +1651,7 @@ EXCHANGES = [
     # Application Protocol §6.4 example: read input register 9 (address 8): 10
     Exchange(call("read_register", 8, functioncode=4), "01 04 0008 0001", "01 04 02 000a", 10),
     Exchange(call("read_register", 289, signed=True), "01 03 0121 0001", "01 03 02 fffe", -2),
-    Exchange(call("read_register", 289, 2, 4, True), "01 04 0121 0001", "01 04 02 ff9c", -1.0),
+    Exchange(call("read_register", 289, 2, 4, True), "01 04 0121 0001", "01 04 02 ff9c", -1),
     Exchange(call("read_register", 289, 1, signed=True), "01 03 0121 0001", "01 03 02 8000", -3276.8),
     Exchange(call("read_register", 289, 10), "01 03 0121 0001", "01 03 02 ffff", 6.5535e-06),
     Exchange(call("read_register", 289), "01 03 0121 0001", "01 03 02 ffff", 65535),

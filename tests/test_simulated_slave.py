@@ -1140,7 +1140,7 @@ def test_pty_serves_minimalmodbus_through_pyserial() -> None:
             assert instrument.read_registers(0, 2) == [5, 6]
         finally:
             instrument.serial.close()
-            minimalmodbus._PORTS_BY_NAME.clear()
+            minimalmodbus.forget_ports()
 
 
 # ---------------------------------------------------------------------------

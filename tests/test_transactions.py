@@ -963,25 +963,25 @@ def test_many_instruments_on_one_name_make_one_port(
         del instrument
     gc.collect()
     assert len(created) == 1
-    assert list(minimalmodbus._PORTS_BY_NAME) == [PORT]
-    assert minimalmodbus._PORTS_BY_NAME[PORT] is created[0]
+    assert list(minimalmodbus._serialports) == [PORT]
+    assert minimalmodbus._serialports[PORT] is created[0]
     assert created[0].is_open  # reopened by the instrument made after the close
 
 
 @pytest.fixture
 def clean_ports() -> Iterator[None]:
     """Forget shared ports before the test; close and forget them after it."""
-    minimalmodbus._PORTS_BY_NAME.clear()
+    minimalmodbus.forget_ports()
     yield
     close_shared_ports()
 
 
 def close_shared_ports() -> None:
     """Close every shared port and forget them all."""
-    for port in minimalmodbus._PORTS_BY_NAME.values():
+    for port in minimalmodbus._serialports.values():
         if port.is_open:
             port.close()
-    minimalmodbus._PORTS_BY_NAME.clear()
+    minimalmodbus.forget_ports()
 
 
 def test_loop_url_with_local_echo_has_no_answer(clean_ports: None) -> None:
@@ -1022,7 +1022,7 @@ def test_pty_ports_leak_no_file_descriptors(pty_slave: PtySlave) -> None:
     for _ in range(20):
         read_once()
     for _ in range(20):
-        minimalmodbus._PORTS_BY_NAME.clear()  # a new port object each time
+        minimalmodbus.forget_ports()  # a new port object each time
         read_once()
     for _ in range(20):
         read_once(close_port_after_each_call=True)
@@ -1229,7 +1229,7 @@ def read_from_threads(
 
 def test_threads_on_one_dummy_port(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(minimalmodbus.serial, "Serial", dummy_serial.Serial)
-    minimalmodbus._PORTS_BY_NAME.clear()
+    minimalmodbus.forget_ports()
     try:
 
         def make_instrument(slaveaddress: int) -> minimalmodbus.Instrument:
@@ -1240,9 +1240,9 @@ def test_threads_on_one_dummy_port(monkeypatch: pytest.MonkeyPatch) -> None:
 
         problems = read_from_threads(make_instrument, threads=4, reads=500)
         assert problems == []
-        assert len(minimalmodbus._PORTS_BY_NAME[PORT].requests) == 4 * 2 * 500  # type: ignore[attr-defined]
+        assert len(minimalmodbus._serialports[PORT].requests) == 4 * 2 * 500  # type: ignore[attr-defined]
     finally:
-        minimalmodbus._PORTS_BY_NAME.clear()
+        minimalmodbus.forget_ports()
 
 
 def test_threads_on_one_pty(pty_slave: PtySlave) -> None:
