@@ -134,7 +134,6 @@ earlier keep the responder they had.
 """
 
 
-
 def reset() -> None:
     """Put the configuration back as it is at import: call it between tests.
 
@@ -392,7 +391,9 @@ class Serial:
             if self.responder is not None:
                 answer = list(self.responder(data))
             else:
-                answer = self._on_the_wire(len(data), b"".join(chunk for _, chunk in recorded_responder(data)))
+                answer = self._on_the_wire(
+                    len(data), b"".join(chunk for _, chunk in recorded_responder(data))
+                )
             self._schedule_answer(write_time, answer)
             return len(data)
 

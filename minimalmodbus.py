@@ -35,6 +35,7 @@ import enum
 import json
 import logging
 import math
+import os
 import struct
 import sys
 import threading
@@ -1529,7 +1530,17 @@ class Instrument:
         if not self.precalculate_read_size:
             return port.read(_max_frame_bytes(self.mode))
         prefixes = _frame_prefixes(self.mode, *header)
-        return _read_frame(port, self.mode, prefixes, number_of_bytes_to_read, silence, wire_end)
+        response = _read_frame(port, self.mode, prefixes, number_of_bytes_to_read, silence, wire_end)
+        if (
+            response.startswith(prefixes[1])
+            and len(response) < number_of_bytes_to_read
+            and not _checksum_ok(self.mode, response)
+        ):
+            # 2.x read the predicted length before looking at the function code, so
+            # recorded answers include exception-flagged frames of the normal length.
+            # A genuine exception frame has a good checksum and returns at once.
+            response = _read_to(port, response, number_of_bytes_to_read)
+        return response
 
     def _prepare_line(self, port: SerialPort, state: _PortState, slaveaddress: int, silence: float) -> None:
         """Drain failed exchanges, clear the buffers, wait for the silence."""
@@ -1648,10 +1659,9 @@ def _check_response(exchange: _Exchange, check_payload: Callable[[bytes], str | 
     if frame[0] != exchange.slaveaddress:
         raise exchange.invalid(f"Wrong slave address: expected {exchange.slaveaddress}, received {frame[0]}")
     if frame[1] == exchange.functioncode | _EXCEPTION_BIT:
-        if len(frame) != 3:
-            raise exchange.invalid(
-                f"Wrong length of an exception response: expected 1 data byte, received {len(frame) - 2}"
-            )
+        if len(frame) < 3:
+            raise exchange.invalid("An exception response without an exception code")
+        # Its data is one byte; as in 2.x, one of the normal length counts too (see _read_response).
         raise _slave_exception(exchange, frame[2])
     if frame[1] != exchange.functioncode:
         raise exchange.invalid(f"Wrong function code: expected {exchange.functioncode}, received {frame[1]}")
@@ -1848,6 +1858,14 @@ def _unwrap_ascii(exchange: _Exchange) -> bytes:
     return frame[:-1]
 
 
+def _checksum_ok(mode: str, wire_bytes: bytes) -> bool:
+    """Whether a whole frame's checksum (CRC or LRC) is right."""
+    frame = _decode_header(mode, wire_bytes)
+    if mode == MODE_RTU:
+        return len(frame) >= 4 and _crc16(frame[:-2]).to_bytes(2, "little") == frame[-2:]
+    return wire_bytes.endswith(_ASCII_END) and len(frame) >= 2 and not sum(frame) & 0xFF
+
+
 def _request_header(mode: str, request: bytes) -> tuple[int, int]:
     """Slave address and function code of a request frame."""
     try:
@@ -2003,10 +2021,11 @@ def _read_until_silence(port: SerialPort, silence: float, limit: int) -> bytes:
     """Read what is waiting and what follows, until the line is silent for ``silence``.
 
     A port object that cannot tell how many bytes wait (no ``in_waiting``) is
-    read until a whole timeout passes with nothing new.
+    read with its timeout shortened to ``silence`` meanwhile, so that waiting
+    for the silence costs no more than with ``in_waiting``.
     """
     if not hasattr(port, "in_waiting"):
-        return _read_to(port, b"", limit)
+        return _read_with_timeout(port, silence, limit)
     received = b""
     while len(received) < limit:
         waiting = _bytes_waiting(port)
@@ -2017,6 +2036,18 @@ def _read_until_silence(port: SerialPort, silence: float, limit: int) -> bytes:
         if not _bytes_waiting(port):
             break
     return received
+
+
+def _read_with_timeout(port: SerialPort, timeout: float, limit: int) -> bytes:
+    """Read until ``timeout`` passes with nothing new, the port's own timeout set back after."""
+    if not hasattr(port, "timeout"):
+        return _read_to(port, b"", limit)
+    own_timeout = port.timeout
+    port.timeout = timeout
+    try:
+        return _read_to(port, b"", limit)
+    finally:
+        port.timeout = own_timeout
 
 
 def _bytes_waiting(port: SerialPort) -> int:
@@ -2481,6 +2512,59 @@ def _check_string(textstring: object, number_of_registers: int) -> None:
             f"textstring must have at most {2 * number_of_registers} characters for "
             f"{number_of_registers} registers, not {len(textstring)}: {textstring!r}"
         )
+
+
+# ---------------------------------------------------------------------------
+# Legacy names: private helpers of MinimalModbus 2.x that published programs
+# call, kept with their 2.x signatures and behaviour (not documented API).
+# The shared-port dict keeps its 2.x name too: ``_serialports`` (rebinding it
+# to ``{}`` forgets the shared ports, as in 2.x; forget_ports() is the API).
+# ---------------------------------------------------------------------------
+
+
+def _check_numerical(
+    inputvalue: float,
+    minvalue: float | None = None,
+    maxvalue: float | None = None,
+    description: str = "inputvalue",
+) -> None:
+    """2.x: TypeError unless an int or float, ValueError outside minvalue..maxvalue."""
+    if not isinstance(inputvalue, (int, float)):
+        raise TypeError(f"The {description} must be numerical. Given: {inputvalue!r}")
+    if minvalue is not None and inputvalue < minvalue:
+        raise ValueError(f"The {description} is too small: {inputvalue}, but minimum value is {minvalue}.")
+    if maxvalue is not None and inputvalue > maxvalue:
+        raise ValueError(f"The {description} is too large: {inputvalue}, but maximum value is {maxvalue}.")
+
+
+def _check_int(
+    inputvalue: int, minvalue: int | None = None, maxvalue: int | None = None, description: str = "inputvalue"
+) -> None:
+    """2.x: TypeError unless an int, ValueError outside minvalue..maxvalue."""
+    if not isinstance(inputvalue, int):
+        raise TypeError(f"The {description} must be an integer. Given: {inputvalue!r}")
+    _check_numerical(inputvalue, minvalue, maxvalue, description)
+
+
+def _embed_payload(slaveaddress: int, mode: str, functioncode: int, payloaddata: bytes) -> bytes:
+    """2.x: the request frame (RTU with CRC, ASCII with LRC) around a payload."""
+    _checked_int(slaveaddress, "slaveaddress", _BROADCAST_ADDRESS, _MAX_SLAVE_ADDRESS)
+    _check_choice(mode, "mode", (MODE_RTU, MODE_ASCII))
+    _checked_int(functioncode, "functioncode", 1, 127)
+    _check_payload(payloaddata, "payloaddata")
+    return _build_frame(mode, slaveaddress, functioncode, payloaddata)
+
+
+def _get_diagnostic_string() -> str:
+    """2.x: the versions of this module, pyserial and Python, for bug reports."""
+    lines = [
+        f"MinimalModbus version: {__version__} ({os.path.abspath(__file__)})",
+        f"pySerial version: {getattr(serial, '__version__', '?')} ({serial.__file__})",
+        f"Platform: {sys.platform}",
+        f"Python version: {sys.version}",
+        f"Python executable: {sys.executable}",
+    ]
+    return "\n## Diagnostic output from minimalmodbus ##\n\n" + "\n".join(lines) + "\n\n## End ##\n"
 
 
 # ---------------------------------------------------------------------------

@@ -922,7 +922,9 @@ def test_cleared_buffers_drop_stale_bytes(dummy: dict[bytes, bytes]) -> None:
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("precalculate", [True, False])
-def test_precalculate_read_size(dummy: dict[bytes, bytes], fake_clock: Any, mode: str, precalculate: bool) -> None:
+def test_precalculate_read_size(
+    dummy: dict[bytes, bytes], fake_clock: Any, mode: str, precalculate: bool
+) -> None:
     # False: read until the timeout instead of a predicted length (2.x)
     request = frame(mode, "0a 03 1001 0001")
     dummy[request] = frame(mode, "0a 03 02 07d0")
