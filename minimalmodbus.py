@@ -794,12 +794,13 @@ class Instrument:
         Args:
             registeraddress: 0..65535.
             number_of_decimals: 0..10; the register value is divided by
-                10**number_of_decimals (2000 with 1 decimal gives 200.0).
+                10**number_of_decimals (2001 with 1 decimal gives 200.1).
             functioncode: 3 or 4.
             signed: read two's complement (-32768..32767) instead of 0..65535.
 
         Returns:
-            An int, or a float when ``number_of_decimals`` > 0.
+            An int when the scaled value is whole (2000 with 1 decimal gives
+            200, as in 2.x), else a float.
         """
         _checked_int(number_of_decimals, "number_of_decimals", 0, _MAX_DECIMALS)
         _check_choice(functioncode, "functioncode", _READ_REGISTER_CODES)
@@ -827,8 +828,11 @@ class Instrument:
         Args:
             registeraddress: 0..65535.
             value: the value; it is multiplied by 10**number_of_decimals and
-                rounded, and the result must be 0..65535 (-32768..32767 when
-                ``signed``).
+                truncated toward zero, as 2.x does, and the result must be
+                0..65535 (-32768..32767 when ``signed``). The decimal value
+                written is scaled, not its binary float: 12.7 writes 12,
+                95.56 with 1 decimal 955, -1.5 (signed) -1, and 2.55 with 2
+                decimals 255 (2.x wrote 254).
             number_of_decimals: 0..10.
             functioncode: 16 or 6.
             signed: write two's complement.
