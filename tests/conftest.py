@@ -1,18 +1,23 @@
-"""Shared fixtures: a fake clock, and dummy_serial installed as the port class.
+"""Shared fixtures: a fake clock, dummy_serial installed as the port class, simulated slaves on a pty.
 
 Time is never spent for real in tests that use ``dummy``: both modules'
 clock wrappers (``_now``/``_sleep``) are replaced by one fake clock that
 moves only when somebody sleeps on it, and records every sleep.
+
+``serve`` starts :class:`minimalmodbus_simulator.PtyServer` s for a test
+(the one slave of every test on a real tty: command line, interoperability,
+transactions) and stops and checks them afterwards.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
 import dummy_serial
 import minimalmodbus
+import minimalmodbus_simulator
 
 
 class FakeClock:
@@ -68,3 +73,34 @@ def dummy(monkeypatch: pytest.MonkeyPatch, fake_clock: FakeClock) -> Iterator[di
     minimalmodbus._PORTS_BY_NAME.clear()
     yield responses
     minimalmodbus._PORTS_BY_NAME.clear()
+
+
+def forget_port(name: str) -> None:
+    """Close and forget the port minimalmodbus opened (and shares) by this name."""
+    port = minimalmodbus._PORTS_BY_NAME.pop(name, None)
+    if port is not None and port.is_open:
+        port.close()
+
+
+Serve = Callable[[minimalmodbus_simulator.SimulatedBus], minimalmodbus_simulator.PtyServer]
+"""What the ``serve`` fixture gives: start serving a bus on a new pty."""
+
+
+@pytest.fixture
+def serve() -> Iterator[Serve]:
+    """Start PtyServers; at the end close our ports to them, stop them, check them."""
+    pytest.importorskip("termios", reason="needs pseudo-terminals (POSIX)")
+    servers: list[minimalmodbus_simulator.PtyServer] = []
+
+    def start(bus: minimalmodbus_simulator.SimulatedBus) -> minimalmodbus_simulator.PtyServer:
+        server = minimalmodbus_simulator.PtyServer(bus)
+        server.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        forget_port(server.path)
+        server.stop()
+        assert not server.is_running
+        assert server.error is None, f"the PtyServer failed: {server.error!r}"

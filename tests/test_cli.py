@@ -1,8 +1,8 @@
 """The command-line tool (``python -m minimalmodbus``) against simulated slaves on a real pty.
 
-Each test serves a :class:`dummy_serial.SimulatedBus` with
-:class:`dummy_serial.PtyServer` (fixture ``serve``) and runs
-``minimalmodbus.main([...])`` in-process, reading stdout and stderr with
+Each test serves a :class:`minimalmodbus_simulator.SimulatedBus` with
+:class:`minimalmodbus_simulator.PtyServer` (fixture ``serve``) and runs
+``minimalmodbus_cli.main([...])`` in-process, reading stdout and stderr with
 ``capsys``; a few tests start ``python -m minimalmodbus`` with
 ``subprocess`` to check the entry point, the exit status of the process
 and ``simulate`` (which serves until SIGINT).
@@ -17,7 +17,7 @@ cannot be opened, 130 interrupted. The helper :func:`run` turns a
 a test checks the code whichever way ``main`` ends.
 
 POSIX only (pseudo-terminals). Every test takes a few milliseconds; no
-test waits for an interval for real (``minimalmodbus._sleep`` is replaced
+test waits for an interval for real (``minimalmodbus_cli._sleep`` is replaced
 where an interval is asked for).
 """
 
@@ -32,19 +32,21 @@ import struct
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import serial
+from conftest import Serve, forget_port
 from frames import rtu  # the tests' own CRC, not the driver's
 
 pytest.importorskip("termios", reason="needs pseudo-terminals (POSIX)")
 
-import dummy_serial
 import minimalmodbus
+import minimalmodbus_cli
+import minimalmodbus_simulator
 
 REPO = Path(__file__).resolve().parent.parent
 SLAVE = 1
@@ -90,9 +92,9 @@ def discrete_input(address: int) -> int:
     return int(address % 3 == 0)  # another pattern than the coils: a wrong table shows
 
 
-def make_slave() -> dummy_serial.SimulatedSlave:
+def make_slave() -> minimalmodbus_simulator.SimulatedSlave:
     """Registers, coils and discrete inputs 0..99, each table with its own values."""
-    return dummy_serial.SimulatedSlave(
+    return minimalmodbus_simulator.SimulatedSlave(
         coils={address: coil(address) for address in range(100)},
         discrete_inputs={address: discrete_input(address) for address in range(100)},
         holding_registers={address: holding(address) for address in range(100)},
@@ -111,7 +113,7 @@ def words(fmt: str, *values: float) -> list[int]:
 # ---------------------------------------------------------------------------
 
 
-class RecordingBus(dummy_serial.SimulatedBus):
+class RecordingBus(minimalmodbus_simulator.SimulatedBus):
     """A SimulatedBus (which records every request) that also lists their function codes."""
 
     def function_codes(self) -> list[int]:
@@ -122,20 +124,13 @@ class RecordingBus(dummy_serial.SimulatedBus):
 class Sim:
     """A served bus with one slave at address SLAVE."""
 
-    server: dummy_serial.PtyServer
+    server: minimalmodbus_simulator.PtyServer
     bus: RecordingBus
-    slave: dummy_serial.SimulatedSlave
+    slave: minimalmodbus_simulator.SimulatedSlave
 
     @property
     def path(self) -> str:
         return self.server.path
-
-
-def _forget_port(name: str) -> None:
-    """Close and forget the port minimalmodbus opened (and shares) by this name."""
-    port = minimalmodbus._PORTS_BY_NAME.pop(name, None)
-    if port is not None and port.is_open:
-        port.close()
 
 
 @pytest.fixture(autouse=True)
@@ -144,30 +139,11 @@ def forget_ports() -> Iterator[None]:
     before = set(minimalmodbus._PORTS_BY_NAME)
     yield
     for name in set(minimalmodbus._PORTS_BY_NAME) - before:
-        _forget_port(name)
+        forget_port(name)
 
 
 @pytest.fixture
-def serve() -> Iterator[Callable[[dummy_serial.SimulatedBus], dummy_serial.PtyServer]]:
-    """Start PtyServers; at the end close our ports to them, stop them, check them."""
-    servers: list[dummy_serial.PtyServer] = []
-
-    def start(bus: dummy_serial.SimulatedBus) -> dummy_serial.PtyServer:
-        server = dummy_serial.PtyServer(bus)
-        server.start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        _forget_port(server.path)
-        server.stop()
-        assert not server.is_running
-        assert server.error is None, f"the PtyServer failed: {server.error!r}"
-
-
-@pytest.fixture
-def sim(serve: Callable[[dummy_serial.SimulatedBus], dummy_serial.PtyServer]) -> Sim:
+def sim(serve: Serve) -> Sim:
     """One simulated slave (address SLAVE, map above) on a pty."""
     slave = make_slave()
     bus = RecordingBus({SLAVE: slave})
@@ -175,9 +151,9 @@ def sim(serve: Callable[[dummy_serial.SimulatedBus], dummy_serial.PtyServer]) ->
 
 
 def run(argv: Sequence[str]) -> int:
-    """``minimalmodbus.main(argv)``'s exit code, also when it ends with SystemExit."""
+    """``minimalmodbus_cli.main(argv)``'s exit code, also when it ends with SystemExit."""
     try:
-        return minimalmodbus.main(list(argv))
+        return minimalmodbus_cli.main(list(argv))
     except SystemExit as exit_:
         assert isinstance(exit_.code, int), f"SystemExit with {exit_.code!r}"
         return exit_.code
@@ -308,7 +284,7 @@ def test_read_human_output_of_formats(sim: Sim, capsys: pytest.CaptureFixture[st
     assert capsys.readouterr().out == "Slave 1, holding, uint16:\n  [30] 123.4\n"
 
 
-def test_read_other_slave_address(serve: Callable[..., dummy_serial.PtyServer],
+def test_read_other_slave_address(serve: Serve,
                                   capsys: pytest.CaptureFixture[str]) -> None:
     other = make_slave()
     other.holding_registers[0] = 4242
@@ -444,9 +420,9 @@ def test_port_refusing_a_setting_exits_3(
     assert "Invalid argument" in captured.err
 
 
-def test_read_ascii_mode(serve: Callable[..., dummy_serial.PtyServer],
+def test_read_ascii_mode(serve: Serve,
                          capsys: pytest.CaptureFixture[str]) -> None:
-    bus = RecordingBus({SLAVE: make_slave()}, dummy_serial.MODE_ASCII)
+    bus = RecordingBus({SLAVE: make_slave()}, minimalmodbus_simulator.MODE_ASCII)
     server = serve(bus)
     assert read_values(capsys, server.path, "--mode", "ascii", "-r", "7", "-c", "2") == [70, 80]
     assert bus.requests == [b":010300070002F3\r\n"]
@@ -560,11 +536,11 @@ def test_write_decimals_round_half_away_from_zero(sim: Sim, capsys: pytest.Captu
 
 @pytest.fixture
 def interval_sleeps(monkeypatch: pytest.MonkeyPatch, sim: Sim) -> list[float]:
-    """Replace minimalmodbus._sleep: intervals (>= 1 s) are recorded, not waited, and
-    each one changes holding register 1 of the slave, so every poll sees a new value.
-    Short waits (the driver's silence between frames) are kept."""
+    """Replace minimalmodbus_cli._sleep, the wait between polls: intervals (>= 1 s) are
+    recorded, not waited, and each one changes holding register 1 of the slave, so every
+    poll sees a new value. Shorter waits are waited."""
     sleeps: list[float] = []
-    real_sleep = minimalmodbus._sleep
+    real_sleep = minimalmodbus_cli._sleep
 
     def sleep(seconds: float) -> None:
         if seconds >= 1:
@@ -573,7 +549,7 @@ def interval_sleeps(monkeypatch: pytest.MonkeyPatch, sim: Sim) -> list[float]:
         else:
             real_sleep(seconds)
 
-    monkeypatch.setattr(minimalmodbus, "_sleep", sleep)
+    monkeypatch.setattr(minimalmodbus_cli, "_sleep", sleep)
     return sleeps
 
 
@@ -639,12 +615,12 @@ def test_monitor_no_response_line(sim: Sim, capsys: pytest.CaptureFixture[str],
 
 
 @pytest.fixture
-def scan_bus(serve: Callable[..., dummy_serial.PtyServer]) -> tuple[str, RecordingBus]:
+def scan_bus(serve: Serve) -> tuple[str, RecordingBus]:
     """Slaves 3, 7 and 12 only; slave 7 has no holding register 0 (answers exception 2)."""
     slaves = {
-        3: dummy_serial.SimulatedSlave(holding_registers={0: 30}),
-        7: dummy_serial.SimulatedSlave(holding_registers={1: 71}),
-        12: dummy_serial.SimulatedSlave(holding_registers={0: 120, 5: 125}),
+        3: minimalmodbus_simulator.SimulatedSlave(holding_registers={0: 30}),
+        7: minimalmodbus_simulator.SimulatedSlave(holding_registers={1: 71}),
+        12: minimalmodbus_simulator.SimulatedSlave(holding_registers={0: 120, 5: 125}),
     }
     bus = RecordingBus(slaves)
     return serve(bus).path, bus
@@ -842,7 +818,7 @@ def test_bad_values_exit_2_before_any_request(
 
 def test_help_of_the_tool(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
-        minimalmodbus.main(["--help"])
+        minimalmodbus_cli.main(["--help"])
     assert caught.value.code == 0
     out = capsys.readouterr().out
     assert out.startswith("usage: minimalmodbus ")
@@ -853,7 +829,7 @@ def test_help_of_the_tool(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize("command", HELP_COMMANDS)
 def test_help_of_every_command(capsys: pytest.CaptureFixture[str], command: str) -> None:
     with pytest.raises(SystemExit) as caught:
-        minimalmodbus.main([command, "-h"])
+        minimalmodbus_cli.main([command, "-h"])
     assert caught.value.code == 0
     captured = capsys.readouterr()
     assert captured.out.startswith(f"usage: minimalmodbus {command} ")
@@ -862,7 +838,7 @@ def test_help_of_every_command(capsys: pytest.CaptureFixture[str], command: str)
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
-        minimalmodbus.main(["--version"])
+        minimalmodbus_cli.main(["--version"])
     assert caught.value.code == 0
     assert capsys.readouterr().out == f"minimalmodbus {minimalmodbus.__version__}\n"
 
@@ -881,14 +857,14 @@ def test_interrupted_scan_prints_what_it_found_and_exits_130(
     scan_bus: tuple[str, RecordingBus], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path, _ = scan_bus
-    original = minimalmodbus._probe
+    original = minimalmodbus_cli._probe
 
     def probe(instrument: minimalmodbus.Instrument, registeraddress: int) -> str | None:
         if instrument.address == 10:
             raise KeyboardInterrupt
         return original(instrument, registeraddress)
 
-    monkeypatch.setattr(minimalmodbus, "_probe", probe)
+    monkeypatch.setattr(minimalmodbus_cli, "_probe", probe)
     assert run(["scan", path, "--from", "1", "--to", "15", "--timeout", "0.02", "--json"]) == 130
     document = json.loads(capsys.readouterr().out)
     assert document["interrupted"] is True
@@ -975,14 +951,14 @@ def test_python_m_simulate_serves_until_sigint() -> None:
         assert os.path.exists(path)
         with minimalmodbus.Instrument(path, 5) as instrument:
             instrument.serial.timeout = 1.0
-            assert instrument.read_register(7) == 70  # dummy_serial.demo_slave: 10 x the address
+            assert instrument.read_register(7) == 70  # minimalmodbus_simulator.demo_slave: 10 x the address
             instrument.write_register(7, 1234)
             assert instrument.read_register(7) == 1234
             instrument.address = 1  # nobody: only slave 5 is simulated
             instrument.serial.timeout = 0.05
             with pytest.raises(minimalmodbus.NoResponseError):
                 instrument.read_register(7)
-        _forget_port(path)
+        forget_port(path)
         process.send_signal(signal.SIGINT)
         assert process.wait(PROCESS_SECONDS) == 0
         assert process.stdout is not None and process.stderr is not None
@@ -990,7 +966,7 @@ def test_python_m_simulate_serves_until_sigint() -> None:
         assert "Traceback" not in process.stderr.read()
     finally:
         if path:
-            _forget_port(path)
+            forget_port(path)
         if process.poll() is None:
             process.kill()
             process.wait(PROCESS_SECONDS)
@@ -1001,7 +977,7 @@ def test_python_m_simulate_serves_until_sigint() -> None:
 
 @pytest.mark.parametrize(
     "bounds, option",
-    [(["--from", "0"], "--from"), (["--to", "248"], "--to"), (["--from", "9", "--to", "8"], "--to")],
+    [(["--from", "0"], "--from"), (["--to", "256"], "--to"), (["--from", "9", "--to", "8"], "--to")],
 )
 def test_scan_refuses_addresses_beyond_the_range_before_scanning(
     scan_bus: tuple[str, RecordingBus], capsys: pytest.CaptureFixture[str], bounds: list[str], option: str

@@ -12,7 +12,7 @@ specification's examples (Modbus Application Protocol V1.1b3 §6); behaviours
 of single function codes (listen only, "more follows", unknown layouts);
 each malformed response and each exception reply; broadcast; agreement of
 the Instrument with the block-decoding functions; agreement with
-dummy_serial's simulated slave; input validation through shared lists of
+minimalmodbus_simulator's slave; input validation through shared lists of
 bad values; a self-check of the frame tables. The tables are at the end.
 
 Frames are built with the tests' own CRC and LRC (frames.py, ``frame``),
@@ -40,7 +40,6 @@ from hypothesis import strategies as st
 
 import dummy_serial
 import minimalmodbus
-from dummy_serial import DiagnosticCounter, SimulatedBus, SimulatedSlave
 from minimalmodbus import (
     BYTEORDER_BIG,
     BYTEORDER_BIG_SWAP,
@@ -65,6 +64,7 @@ from minimalmodbus import (
     signed_to_register,
     string_to_registers,
 )
+from minimalmodbus_simulator import DiagnosticCounter, SimulatedBus, SimulatedSlave, block
 
 PORT = "/dev/ttyUSB0"
 TIMEOUT = 0.05  # the timeout of a port opened by name (API.md)
@@ -957,7 +957,7 @@ def test_signed_registers_agree_with_register_to_signed(
 
 
 # ---------------------------------------------------------------------------
-# 7. The driver and dummy_serial's simulated slave agree
+# 7. The driver and minimalmodbus_simulator's slave agree
 #
 # No real peer available here implements function codes 7, 8, 11, 12, 20,
 # 21, 24 and 43 (libmodbus 3.1.6 serves only 1-6, 15-17, 22 and 23), so the
@@ -1087,7 +1087,7 @@ def test_simulated_fc22_mask_write_register(simulate: Callable[..., Instrument],
 
 @pytest.mark.parametrize("mode", MODES)
 def test_simulated_fc23_read_write_registers(simulate: Callable[..., Instrument], mode: str) -> None:
-    registers = {**dummy_serial.block(65536), 3: 0xFE, 4: 0x0ACD, 5: 1, 6: 3, 7: 0x0D, 8: 0xFF}
+    registers = {**block(65536), 3: 0xFE, 4: 0x0ACD, 5: 1, 6: 3, 7: 0x0D, 8: 0xFF}
     slave = SimulatedSlave(holding_registers=registers)
     instrument = simulate(slave, mode)
     # §6.17 example: read 6 from 3, write 00FF 00FF 00FF at 14

@@ -2,9 +2,9 @@
 
 mbpoll (https://github.com/epsilonrt/mbpoll, Debian package ``mbpoll``) is a
 command-line Modbus master on libmodbus, an independent C implementation.
-Each test serves a :class:`dummy_serial.SimulatedBus` with one
-:class:`dummy_serial.SimulatedSlave` on a pseudo-terminal
-(:class:`dummy_serial.PtyServer`), runs ``mbpoll`` once on the pty's path
+Each test serves a :class:`minimalmodbus_simulator.SimulatedBus` with one
+:class:`minimalmodbus_simulator.SimulatedSlave` on a pseudo-terminal
+(:class:`minimalmodbus_simulator.PtyServer`), runs ``mbpoll`` once on the pty's path
 (19200 8N1, RTU, ``-1``: poll once) with ``subprocess`` and a timeout, and
 checks what mbpoll printed against the slave's maps, the request frames the
 bus received against frames built here, and the maps after writes.
@@ -47,8 +47,8 @@ from dataclasses import dataclass
 import pytest
 from frames import rtu  # the tests' own CRC, not the driver's
 
-import dummy_serial
 import minimalmodbus
+import minimalmodbus_simulator
 
 SLAVE = 1
 OTHER_SLAVE = 3
@@ -94,8 +94,8 @@ def discrete_input(address: int) -> int:
     return int(address % 3 == 1)
 
 
-def make_slave() -> dummy_serial.SimulatedSlave:
-    return dummy_serial.SimulatedSlave(
+def make_slave() -> minimalmodbus_simulator.SimulatedSlave:
+    return minimalmodbus_simulator.SimulatedSlave(
         coils={a: coil(a) for a in range(SIZE)},
         discrete_inputs={a: discrete_input(a) for a in range(SIZE)},
         holding_registers={a: holding(a) for a in range(SIZE)},
@@ -116,10 +116,10 @@ def shown_16bit(value: int) -> str:
 
 @dataclass
 class Sim:
-    server: dummy_serial.PtyServer
-    bus: dummy_serial.SimulatedBus
-    slave: dummy_serial.SimulatedSlave
-    other: dummy_serial.SimulatedSlave
+    server: minimalmodbus_simulator.PtyServer
+    bus: minimalmodbus_simulator.SimulatedBus
+    slave: minimalmodbus_simulator.SimulatedSlave
+    other: minimalmodbus_simulator.SimulatedSlave
 
     @property
     def path(self) -> str:
@@ -168,8 +168,8 @@ def sim(mbpoll_executable: str) -> Iterator[Sim]:
     """Slaves SLAVE and OTHER_SLAVE on a pty; the server is stopped and checked afterwards."""
     slave, other = make_slave(), make_slave()
     other.holding_registers[0] = 4321
-    bus = dummy_serial.SimulatedBus({SLAVE: slave, OTHER_SLAVE: other})
-    server = dummy_serial.PtyServer(bus)
+    bus = minimalmodbus_simulator.SimulatedBus({SLAVE: slave, OTHER_SLAVE: other})
+    server = minimalmodbus_simulator.PtyServer(bus)
     server.start()
     try:
         yield Sim(server, bus, slave, other)

@@ -1,4 +1,4 @@
-"""Tests for dummy_serial's simulated slaves: slave, bus, faults, pseudo-terminal server, command line.
+"""Tests for minimalmodbus_simulator: slave, bus, faults, pseudo-terminal server, command line.
 
 Frames are written out byte by byte in the tables at the end of this module,
 each with the specification example it comes from (Modbus Application
@@ -30,14 +30,15 @@ from typing import Any, NamedTuple
 import pytest
 from conftest import FakeClock
 from frames import ascii_frame
-from frames import crc16 as crc16_bitwise  # bit by bit, independent of dummy_serial's
+from frames import crc16 as crc16_bitwise  # bit by bit, independent of the simulator's
 
 import dummy_serial
 import minimalmodbus
-from dummy_serial import DiagnosticCounter, Fault, PtyServer, SimulatedBus, SimulatedSlave, block
+import minimalmodbus_simulator as simulator
+from minimalmodbus_simulator import DiagnosticCounter, Fault, PtyServer, SimulatedBus, SimulatedSlave, block
 
 SLAVE = 0x11  # the slave address of the table frames
-MODES = [dummy_serial.MODE_RTU, dummy_serial.MODE_ASCII]
+MODES = [simulator.MODE_RTU, simulator.MODE_ASCII]
 PORTNAME = "/dev/ttyUSB0"
 TIMEOUT = 0.05  # seconds, MinimalModbus's default
 PTY_WAIT = 2.0  # seconds a pty test waits at most for an answer that must come
@@ -89,12 +90,12 @@ class Exchange(NamedTuple):
     changes: tuple[Callable[[SimulatedSlave], object], object, object] | None = None
 
     def request_frame(self, mode: str) -> bytes:
-        if mode == dummy_serial.MODE_RTU:
+        if mode == simulator.MODE_RTU:
             return rtu(self.request, self.request_crc)
         return ascii_frame(self.request, self.request_lrc)
 
     def response_frame(self, mode: str) -> bytes:
-        if mode == dummy_serial.MODE_RTU:
+        if mode == simulator.MODE_RTU:
             return rtu(self.response, self.response_crc)
         return ascii_frame(self.response, self.response_lrc)
 
@@ -144,7 +145,7 @@ def spec_slave() -> SimulatedSlave:
     return slave
 
 
-def spec_bus(mode: str = dummy_serial.MODE_RTU, **keywords: Any) -> SimulatedBus:
+def spec_bus(mode: str = simulator.MODE_RTU, **keywords: Any) -> SimulatedBus:
     """A bus with :func:`spec_slave` at address 17."""
     return SimulatedBus({SLAVE: spec_slave()}, mode, **keywords)
 
@@ -160,14 +161,14 @@ def exchange_named(name: str) -> Exchange:
 
 
 def test_crc_of_the_check_string_is_4b37() -> None:
-    assert dummy_serial._crc16(b"123456789") == 0x4B37
+    assert simulator.crc16(b"123456789") == 0x4B37
     assert crc16_bitwise(b"123456789") == 0x4B37
 
 
 def test_lrc_is_the_negated_byte_sum() -> None:
-    assert dummy_serial._lrc(bytes.fromhex("11 03 00 6B 00 03")) == 0x7E
-    assert dummy_serial._lrc(b"") == 0
-    assert dummy_serial._lrc(b"\x01") == 0xFF
+    assert simulator.lrc(bytes.fromhex("11 03 00 6B 00 03")) == 0x7E
+    assert simulator.lrc(b"") == 0
+    assert simulator.lrc(b"\x01") == 0xFF
 
 
 def test_every_table_frame_has_correct_checksums() -> None:
@@ -182,14 +183,14 @@ def test_every_table_frame_has_correct_checksums() -> None:
 
 def test_the_function_code_table_lists_every_supported_code() -> None:
     supported = [1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 15, 16, 17, 20, 21, 22, 23, 24, 43]
-    assert sorted(dummy_serial._FUNCTION_CODES) == supported
+    assert sorted(simulator._FUNCTION_CODES) == supported
 
 
 def test_the_request_length_of_each_table_request_is_known_from_its_header(exchange: Exchange) -> None:
-    frame = exchange.request_frame(dummy_serial.MODE_RTU)
+    frame = exchange.request_frame(simulator.MODE_RTU)
     expected = None if frame[1] == 8 else len(frame)  # diagnostics: by silence
     for received in range(2, len(frame) + 1):  # as the bytes arrive
-        length = dummy_serial._rtu_request_length(frame[:received])
+        length = simulator.rtu_request_length(frame[:received])
         assert length is None or length > received or length == expected
 
 
@@ -216,7 +217,7 @@ def test_each_write_changes_the_map(write_exchange: Exchange) -> None:
     look, before, after = write_exchange.changes
     bus = spec_bus()
     assert look(bus.slaves[SLAVE]) == before
-    bus(write_exchange.request_frame(dummy_serial.MODE_RTU))
+    bus(write_exchange.request_frame(simulator.MODE_RTU))
     assert look(bus.slaves[SLAVE]) == after
 
 
@@ -224,14 +225,14 @@ def test_a_request_with_an_exception_changes_nothing() -> None:
     # fc 23 writing registers 14..16 but reading 118..120: 120 is missing.
     bus = spec_bus()
     request = bytes.fromhex("11 17 0076 0003 000E 0003 06 0001 0002 0003")
-    request += dummy_serial._crc16(request).to_bytes(2, "little")
+    request += simulator.crc16(request).to_bytes(2, "little")
     assert bus(request)[0][1][1:3] == b"\x97\x02"
     assert [bus.slaves[SLAVE].holding_registers[address] for address in (14, 15, 16)] == [0, 0, 0]
 
 
 def test_ascii_frames_written_out_in_full() -> None:
     # fc 3, the specification's example, as ASCII text: LRC 7E and 55.
-    bus = spec_bus(dummy_serial.MODE_ASCII)
+    bus = spec_bus(simulator.MODE_ASCII)
     assert bus(b":1103006B00037E\r\n") == [(0.0, b":110306022B0000006455\r\n")]
     # Lower-case hex digits are accepted too.
     assert bus(b":1103006b00037e\r\n") == [(0.0, b":110306022B0000006455\r\n")]
@@ -455,7 +456,7 @@ def test_a_broadcast_read_is_ignored() -> None:
     bus = SimulatedBus({1: slave})
     # Broadcast fc 3: not a write, so nothing acts (but it is counted).
     request = bytes.fromhex("00 03 0000 0001")
-    assert bus(request + dummy_serial._crc16(request).to_bytes(2, "little")) == []
+    assert bus(request + simulator.crc16(request).to_bytes(2, "little")) == []
     assert slave.comm_events == [0xC0]  # received broadcast, nothing sent
     assert slave.event_counter == 0
 
@@ -492,7 +493,7 @@ def test_rtu_frames_with_a_bad_checksum_are_ignored(frame: bytes) -> None:
     ids=["bad-lrc", "no-colon", "no-cr", "odd-digits", "not-hex", "spaces", "too-short"],
 )
 def test_ascii_frames_with_a_bad_checksum_or_framing_are_ignored(frame: bytes) -> None:
-    bus = spec_bus(dummy_serial.MODE_ASCII)
+    bus = spec_bus(simulator.MODE_ASCII)
     assert bus(frame) == []
     assert bus.slaves[SLAVE].holding_registers[1] == 0
     assert bus(b":11060001002ABE\r\n") == [(0.0, b":11060001002ABE\r\n")]  # the good one
@@ -529,15 +530,15 @@ def read_exchange() -> Exchange:
 
 
 def test_the_read_frames_are_those_of_the_table() -> None:
-    assert read_exchange().request_frame(dummy_serial.MODE_RTU) == READ_REQUEST
-    assert read_exchange().response_frame(dummy_serial.MODE_RTU) == READ_RESPONSE
+    assert read_exchange().request_frame(simulator.MODE_RTU) == READ_REQUEST
+    assert read_exchange().response_frame(simulator.MODE_RTU) == READ_RESPONSE
 
 
 def test_no_answer_loses_only_the_answer() -> None:
     bus = spec_bus()
     bus.inject(Fault.NO_ANSWER)
     write = exchange_named("fc06 write single register")
-    assert bus(write.request_frame(dummy_serial.MODE_RTU)) == []
+    assert bus(write.request_frame(simulator.MODE_RTU)) == []
     assert bus.slaves[SLAVE].holding_registers[1] == 3  # the slave did act
     assert bus(READ_REQUEST) == [(0.0, READ_RESPONSE)]  # one request only
 
@@ -546,9 +547,9 @@ def test_no_answer_loses_only_the_answer() -> None:
     ("mode", "corrupted"),
     [
         # CRC C8 BA with its high byte inverted: C8 45
-        (dummy_serial.MODE_RTU, bytes.fromhex("11 03 06 022B 0000 0064 C845")),
+        (simulator.MODE_RTU, bytes.fromhex("11 03 06 022B 0000 0064 C845")),
         # LRC 55 inverted: AA
-        (dummy_serial.MODE_ASCII, b":110306022B00000064AA\r\n"),
+        (simulator.MODE_ASCII, b":110306022B00000064AA\r\n"),
     ],
 )
 def test_bad_checksum(mode: str, corrupted: bytes) -> None:
@@ -601,9 +602,9 @@ def test_local_echo() -> None:
     ("mode", "wrong"),
     [
         # From slave 18 (0x12) instead of 17, with a valid CRC DC 4A.
-        (dummy_serial.MODE_RTU, bytes.fromhex("12 03 06 022B 0000 0064 DC4A")),
+        (simulator.MODE_RTU, bytes.fromhex("12 03 06 022B 0000 0064 DC4A")),
         # LRC 54
-        (dummy_serial.MODE_ASCII, b":120306022B0000006454\r\n"),
+        (simulator.MODE_ASCII, b":120306022B0000006454\r\n"),
     ],
 )
 def test_wrong_address(mode: str, wrong: bytes) -> None:
@@ -770,7 +771,7 @@ def on_bus(dummy: dict[bytes, bytes], monkeypatch: pytest.MonkeyPatch) -> Callab
 def test_every_instrument_method_works_with_a_simulated_slave(
     on_bus: Callable[[SimulatedBus], None], mode: str
 ) -> None:
-    slave = dummy_serial.demo_slave()
+    slave = simulator.demo_slave()
     on_bus(SimulatedBus({1: slave}, mode))
     instrument = minimalmodbus.Instrument(PORTNAME, 1, mode=mode)
     assert instrument.read_register(7) == 70
@@ -816,7 +817,7 @@ def test_instrument_reads_identification_in_several_responses(on_bus: Callable[[
 
 
 def test_instrument_reports_the_exception_codes(on_bus: Callable[[SimulatedBus], None]) -> None:
-    on_bus(SimulatedBus({1: dummy_serial.demo_slave()}))
+    on_bus(SimulatedBus({1: simulator.demo_slave()}))
     instrument = minimalmodbus.Instrument(PORTNAME, 1)
     with pytest.raises(minimalmodbus.IllegalRequestError, match="exception code 1"):
         instrument.perform_command(0x41, b"")
@@ -827,7 +828,7 @@ def test_instrument_reports_the_exception_codes(on_bus: Callable[[SimulatedBus],
 
 
 def test_instrument_broadcast_reaches_every_slave(on_bus: Callable[[SimulatedBus], None]) -> None:
-    bus = SimulatedBus({1: dummy_serial.demo_slave(), 2: dummy_serial.demo_slave()})
+    bus = SimulatedBus({1: simulator.demo_slave(), 2: simulator.demo_slave()})
     on_bus(bus)
     minimalmodbus.Instrument(PORTNAME, 0).write_register(5, 555)
     assert [slave.holding_registers[5] for slave in bus.slaves.values()] == [555, 555]
@@ -845,7 +846,7 @@ def test_instrument_broadcast_reaches_every_slave(on_bus: Callable[[SimulatedBus
 def test_instrument_sees_faults_and_recovers(
     on_bus: Callable[[SimulatedBus], None], fault: Fault, error: type[Exception]
 ) -> None:
-    bus = SimulatedBus({1: dummy_serial.demo_slave()})
+    bus = SimulatedBus({1: simulator.demo_slave()})
     on_bus(bus)
     instrument = minimalmodbus.Instrument(PORTNAME, 1)
     bus.inject(fault)
@@ -861,7 +862,7 @@ def test_instrument_sees_faults_and_recovers(
 def test_instrument_reads_through_noise_and_split_answers(
     on_bus: Callable[[SimulatedBus], None], fault: Fault
 ) -> None:
-    bus = SimulatedBus({1: dummy_serial.demo_slave()})
+    bus = SimulatedBus({1: simulator.demo_slave()})
     on_bus(bus)
     bus.inject(fault)
     instrument = minimalmodbus.Instrument(PORTNAME, 1)
@@ -869,7 +870,7 @@ def test_instrument_reads_through_noise_and_split_answers(
 
 
 def test_instrument_handles_a_local_echo(on_bus: Callable[[SimulatedBus], None]) -> None:
-    bus = SimulatedBus({1: dummy_serial.demo_slave()})
+    bus = SimulatedBus({1: simulator.demo_slave()})
     on_bus(bus)
     bus.fault_probability = {Fault.LOCAL_ECHO: 1.0}
     instrument = minimalmodbus.Instrument(PORTNAME, 1)
@@ -917,7 +918,7 @@ def test_the_slave_copies_its_maps() -> None:
     ],
 )
 def test_the_slave_checks_its_maps(keywords: dict[str, Any], error: type[Exception]) -> None:
-    with pytest.raises(error, match="Dummy_serial"):
+    with pytest.raises(error, match="Simulator"):
         SimulatedSlave(**keywords)
 
 
@@ -931,16 +932,16 @@ def test_the_slave_checks_its_maps(keywords: dict[str, Any], error: type[Excepti
     ],
 )
 def test_the_bus_checks_its_arguments(arguments: tuple[Any, ...], error: type[Exception]) -> None:
-    with pytest.raises(error, match="Dummy_serial"):
+    with pytest.raises(error, match="Simulator"):
         SimulatedBus(*arguments)
 
 
 def test_the_bus_checks_its_mode_when_set() -> None:
     bus = SimulatedBus()
-    bus.mode = dummy_serial.MODE_ASCII
+    bus.mode = simulator.MODE_ASCII
     with pytest.raises(ValueError, match="mode"):
         bus.mode = "RTU"
-    assert bus.mode == dummy_serial.MODE_ASCII
+    assert bus.mode == simulator.MODE_ASCII
 
 
 def test_the_pty_server_checks_its_arguments() -> None:
@@ -952,10 +953,10 @@ def test_the_pty_server_checks_its_arguments() -> None:
 
 def test_reprs() -> None:
     assert repr(SimulatedBus({2: SimulatedSlave(), 1: SimulatedSlave()})) == (
-        "dummy_serial.SimulatedBus<mode='rtu', slaves=[1, 2]>"
+        "minimalmodbus_simulator.SimulatedBus<mode='rtu', slaves=[1, 2]>"
     )
     assert "holding_registers=100" in repr(SimulatedSlave(holding_registers=block(100)))
-    assert repr(PtyServer(SimulatedBus())) == "dummy_serial.PtyServer<path=None, running=False>"
+    assert repr(PtyServer(SimulatedBus())) == "minimalmodbus_simulator.PtyServer<path=None, running=False>"
 
 
 # ---------------------------------------------------------------------------
@@ -972,7 +973,7 @@ def open_fds() -> set[str]:
 
 
 def server_threads() -> list[threading.Thread]:
-    return [thread for thread in threading.enumerate() if thread.name == "dummy_serial.PtyServer"]
+    return [thread for thread in threading.enumerate() if thread.name == "minimalmodbus_simulator.PtyServer"]
 
 
 @pytest.fixture
@@ -1052,10 +1053,10 @@ def test_pty_frames_of_known_length_wait_for_their_last_byte(client: Callable[[s
 @pty_only
 @pytest.mark.usefixtures("no_leaks")
 def test_pty_ascii_skips_noise_before_the_colon(client: Callable[[str], int]) -> None:
-    with PtyServer(spec_bus(dummy_serial.MODE_ASCII)) as server:
+    with PtyServer(spec_bus(simulator.MODE_ASCII)) as server:
         fd = client(server.path)
-        os.write(fd, b"\x00noise\r\n" + b"xx" + read_exchange().request_frame(dummy_serial.MODE_ASCII))
-        expected = read_exchange().response_frame(dummy_serial.MODE_ASCII)
+        os.write(fd, b"\x00noise\r\n" + b"xx" + read_exchange().request_frame(simulator.MODE_ASCII))
+        expected = read_exchange().response_frame(simulator.MODE_ASCII)
         assert read_bytes(fd, len(expected)) == expected
 
 
@@ -1132,7 +1133,7 @@ def test_pty_server_needs_pseudo_terminals(monkeypatch: pytest.MonkeyPatch) -> N
 @pty_only
 @pytest.mark.usefixtures("no_leaks")
 def test_pty_serves_minimalmodbus_through_pyserial() -> None:
-    with PtyServer(SimulatedBus({1: dummy_serial.demo_slave()})) as server:
+    with PtyServer(SimulatedBus({1: simulator.demo_slave()})) as server:
         instrument = minimalmodbus.Instrument(server.path, 1)
         try:
             assert instrument.read_register(7) == 70
@@ -1150,10 +1151,10 @@ def test_pty_serves_minimalmodbus_through_pyserial() -> None:
 
 @pty_only
 def test_command_line_serves_until_ctrl_c() -> None:
-    command = [sys.executable, "-m", "dummy_serial", "--pty", "--slave", "1", "--slave", "2"]
+    command = [sys.executable, "-m", "minimalmodbus_simulator", "--pty", "--slave", "1", "--slave", "2"]
     process = subprocess.Popen(
         command,
-        cwd=Path(dummy_serial.__file__).parent,
+        cwd=Path(simulator.__file__).parent,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -1186,7 +1187,7 @@ def test_command_line_serves_until_ctrl_c() -> None:
 
 def test_command_line_help_describes_the_slaves(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        dummy_serial.main(["--help"])
+        simulator.main(["--help"])
     assert exit_info.value.code == 0
     help_text = " ".join(capsys.readouterr().out.split())
     assert "--slave ADDRESS" in help_text
@@ -1208,7 +1209,7 @@ def test_command_line_rejects_bad_arguments(
     capsys: pytest.CaptureFixture[str], arguments: list[str], message: str
 ) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        dummy_serial.main(arguments)
+        simulator.main(arguments)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
 
