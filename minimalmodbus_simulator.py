@@ -214,18 +214,16 @@ def _crc_shift(crc: int, _bit: int) -> int:
 _CRC_OF_BYTE = tuple(functools.reduce(_crc_shift, range(8), byte) for byte in range(256))
 
 
-def _crc_add_byte(crc: int, byte: int) -> int:
-    """The CRC after one more byte."""
-    return (crc >> 8) ^ _CRC_OF_BYTE[(crc ^ byte) & 0xFF]
-
-
 def crc16(data: bytes) -> int:
     """CRC-16/MODBUS of ``data``: initial value 0xFFFF, no final XOR (Serial Line §2.5.1.2).
 
     Sent low byte first; 0 for a frame that ends with its own CRC; 0x4B37
     for ``b"123456789"``.
     """
-    return functools.reduce(_crc_add_byte, data, 0xFFFF)
+    crc = 0xFFFF
+    for byte in data:
+        crc = _CRC_OF_BYTE[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return crc
 
 
 def lrc(data: bytes) -> int:
@@ -265,12 +263,14 @@ def _corrupt_checksum(mode: str, frame: bytes) -> bytes:
 
 def _pack_registers(values: Iterable[int]) -> bytes:
     """Register values as big-endian 16-bit words."""
-    return b"".join(value.to_bytes(2, "big") for value in values)
+    words = list(values)
+    return struct.pack(f">{len(words)}H", *words)
 
 
 def _unpack_registers(data: bytes) -> list[int]:
     """Big-endian 16-bit words as register values."""
-    return [int.from_bytes(data[index : index + 2], "big") for index in range(0, len(data) - 1, 2)]
+    count = len(data) // 2
+    return list(struct.unpack(f">{count}H", data[: 2 * count]))
 
 
 def _pack_bits(bits: Sequence[int]) -> bytes:
@@ -319,20 +319,20 @@ def _check_quantity(quantity: int, maximum: int) -> None:
 
 def _check_addresses(table: Mapping[int, int], start: int, quantity: int) -> None:
     """Answer exception 2 unless every address of the range is in the map."""
-    if not all(address in table for address in range(start, start + quantity)):
-        raise _SlaveError(ExceptionCode.ILLEGAL_DATA_ADDRESS)
+    _values(table, start, quantity)
 
 
 def _values(table: Mapping[int, int], start: int, quantity: int) -> list[int]:
     """The values of a range of addresses (exception 2 if one is missing)."""
-    _check_addresses(table, start, quantity)
-    return [table[address] for address in range(start, start + quantity)]
+    try:
+        return [table[address] for address in range(start, start + quantity)]
+    except KeyError:
+        raise _SlaveError(ExceptionCode.ILLEGAL_DATA_ADDRESS) from None
 
 
 def _store(table: dict[int, int], start: int, values: Sequence[int]) -> None:
     """Write values to consecutive addresses (already checked)."""
-    for offset, value in enumerate(values):
-        table[start + offset] = value
+    table.update(zip(range(start, start + len(values)), values))
 
 
 def _read_bits(table: Mapping[int, int], data: bytes) -> bytes:
@@ -1177,6 +1177,8 @@ class SimulatedBus:
     def _faults_for_next_request(self) -> set[Fault]:
         """The injected faults of this request, plus those drawn by chance."""
         faults = self._injected.pop(0) if self._injected else set()
+        if not self._fault_probability:
+            return faults
         for fault in Fault:
             probability = self._fault_probability.get(fault, 0.0)
             if probability > 0 and self.random.random() < probability:

@@ -103,6 +103,9 @@ def make_bus() -> simulator.SimulatedBus:
     return simulator.SimulatedBus({SLAVE_ADDRESS: slave}, simulator.MODE_RTU)
 
 
+BAD_FRAMES = simulator.DiagnosticCounter.BUS_COMMUNICATION_ERROR  # frames with a bad CRC
+
+
 def request_complete(buffer: bytes | bytearray) -> int | None:
     """The length of the complete request at the start of ``buffer``, else None."""
     length = simulator.rtu_request_length(bytes(buffer))
@@ -274,14 +277,16 @@ class Responder:
         if self.last_frame_end is not None:
             self.stats.add_gap(first_byte_time - self.last_frame_end, self.config.silence)
         self.last_frame_end = request_end
-        if simulator.unwrap_frame(simulator.MODE_RTU, frame) is None:
+        counters = self.bus.slaves[SLAVE_ADDRESS].counters  # the slave counts bad frames too
+        bad_frames = counters[BAD_FRAMES]
+        reply = b"".join(data for _, data in self.bus(frame))  # no faults: one chunk or none
+        self.bus.requests.clear()  # this script counts for itself
+        if counters[BAD_FRAMES] > bad_frames:
             self.stats.bad_crc += 1
             return
         if frame[0] not in (SLAVE_ADDRESS, BROADCAST_ADDRESS):
             self.stats.ignored += 1
             return
-        reply = b"".join(data for _, data in self.bus(frame))  # no faults: one chunk or none
-        self.bus.requests.clear()  # this script counts for itself
         if not reply:  # a broadcast
             return
         self.last_frame_end = self.send_reply(reply, len(frame), request_end)
