@@ -2446,11 +2446,7 @@ def _check_string(textstring: object, number_of_registers: int) -> None:
         )
 
 
-# ---------------------------------------------------------------------------
-# python -m minimalmodbus: the command line lives in minimalmodbus_cli.py
-# ---------------------------------------------------------------------------
-
-if __name__ == "__main__":
+if __name__ == "__main__":  # python -m minimalmodbus: the command line is minimalmodbus_cli.py
     import minimalmodbus_cli
 
     raise SystemExit(minimalmodbus_cli.main())

@@ -11,7 +11,9 @@ transactions) and stops and checks them afterwards.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -104,3 +106,22 @@ def serve() -> Iterator[Serve]:
         server.stop()
         assert not server.is_running
         assert server.error is None, f"the PtyServer failed: {server.error!r}"
+
+
+def module_imports(path: str | None) -> set[str]:
+    """The top-level packages a module's source imports anywhere but in ``if __name__ == "__main__":``."""
+    tree = ast.parse(Path(path or "").read_text(encoding="utf-8"))
+    imported: set[str] = set()
+    for statement in tree.body:
+        if isinstance(statement, ast.If) and "__main__" in ast.unparse(statement.test):
+            continue
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                imported.add((node.module or "").split(".")[0])
+    return imported
+
+
+OUR_MODULES = {"minimalmodbus", "minimalmodbus_cli", "dummy_serial", "minimalmodbus_simulator"}
+"""The modules of this repository; imports among them point one way (doc/develop.rst)."""

@@ -23,6 +23,7 @@ where an interval is asked for).
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -39,7 +40,7 @@ from typing import Any
 
 import pytest
 import serial
-from conftest import Serve, forget_port
+from conftest import OUR_MODULES, Serve, forget_port, module_imports
 from frames import rtu  # the tests' own CRC, not the driver's
 
 pytest.importorskip("termios", reason="needs pseudo-terminals (POSIX)")
@@ -64,14 +65,31 @@ SPECIAL_HOLDING = {
     30: 1234,  # 123.4 with --decimals 1
     31: 0xFF85,  # int16 -123; -1.23 with --decimals 2
     32: 0xFFF6,  # int16 -10
-    40: 0x1234, 41: 0x5678,  # uint32 0x12345678 (big)
-    42: 0xFFFF, 43: 0xFFFE,  # int32 -2 (big)
-    44: 0x449A, 45: 0x5000,  # float32 1234.5 (big)
-    46: 0x5000, 47: 0x449A,  # float32 1234.5 (littleswap: words swapped)
-    50: 0x3FD5, 51: 0x5555, 52: 0x5555, 53: 0x5555,  # float64 1/3 (big)
-    60: 0x4D6F, 61: 0x6462, 62: 0x7573, 63: 0x2052, 64: 0x5455,  # "Modbus RTU"
-    70: 0x0102, 71: 0x0304, 72: 0x0506, 73: 0x0708,  # uint64 0x0102030405060708
-    74: 0xFFFF, 75: 0xFFFF, 76: 0xFFFF, 77: 0xFFFE,  # int64 -2
+    40: 0x1234,
+    41: 0x5678,  # uint32 0x12345678 (big)
+    42: 0xFFFF,
+    43: 0xFFFE,  # int32 -2 (big)
+    44: 0x449A,
+    45: 0x5000,  # float32 1234.5 (big)
+    46: 0x5000,
+    47: 0x449A,  # float32 1234.5 (littleswap: words swapped)
+    50: 0x3FD5,
+    51: 0x5555,
+    52: 0x5555,
+    53: 0x5555,  # float64 1/3 (big)
+    60: 0x4D6F,
+    61: 0x6462,
+    62: 0x7573,
+    63: 0x2052,
+    64: 0x5455,  # "Modbus RTU"
+    70: 0x0102,
+    71: 0x0304,
+    72: 0x0506,
+    73: 0x0708,  # uint64 0x0102030405060708
+    74: 0xFFFF,
+    75: 0xFFFF,
+    76: 0xFFFF,
+    77: 0xFFFE,  # int64 -2
 }
 INPUT_FLOAT = {90: 0xBE20, 91: 0x0000}  # float32 -0.15625 in input registers 90..91
 
@@ -183,7 +201,12 @@ def python_m(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
     """``python -m minimalmodbus ARGS`` from the repository root."""
     return subprocess.run(  # type: ignore[call-overload, no-any-return]
         [sys.executable, "-m", "minimalmodbus", *args],
-        cwd=REPO, capture_output=True, text=True, timeout=PROCESS_SECONDS, check=False, **kwargs,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=PROCESS_SECONDS,
+        check=False,
+        **kwargs,
     )
 
 
@@ -203,7 +226,10 @@ def test_read_holding_uint16_human_output(sim: Sim, capsys: pytest.CaptureFixtur
 def test_read_defaults_to_one_holding_register_at_0(sim: Sim, capsys: pytest.CaptureFixture[str]) -> None:
     document = run_json(capsys, ["read", sim.path])
     assert document == {
-        "slave": 1, "table": "holding", "format": "uint16", "values": [{"register": 0, "value": 0}]
+        "slave": 1,
+        "table": "holding",
+        "format": "uint16",
+        "values": [{"register": 0, "value": 0}],
     }
     assert sim.bus.requests == [rtu(SLAVE, 3, b"\x00\x00\x00\x01")]
 
@@ -232,23 +258,27 @@ def test_read_defaults_to_one_holding_register_at_0(sim: Sim, capsys: pytest.Cap
         (["-t", "4:float32", "-r", "44"], [1234.5]),
         (["-t", "4:float", "-r", "44"], [1234.5]),  # mbpoll's 4:float is float32
         (["-t", "4:float", "-r", "46", "-B", "littleswap"], [1234.5]),
-        (["-t", "4:float32", "-r", "44", "-c", "2", "-B", "littleswap"], [
-            struct.unpack(">f", bytes.fromhex("5000449A"))[0],
-            struct.unpack(">f", bytes.fromhex("449A5000"))[0],
-        ]),
+        (
+            ["-t", "4:float32", "-r", "44", "-c", "2", "-B", "littleswap"],
+            [
+                struct.unpack(">f", bytes.fromhex("5000449A"))[0],
+                struct.unpack(">f", bytes.fromhex("449A5000"))[0],
+            ],
+        ),
         (["-t", "4:float64", "-r", "50"], [1 / 3]),
-        (["-t", "4:float64", "-r", "50", "-B", "little"], [
-            struct.unpack("<d", struct.pack(">4H", 0x3FD5, 0x5555, 0x5555, 0x5555))[0]
-        ]),
+        (
+            ["-t", "4:float64", "-r", "50", "-B", "little"],
+            [struct.unpack("<d", struct.pack(">4H", 0x3FD5, 0x5555, 0x5555, 0x5555))[0]],
+        ),
         (["-t", "4:uint64", "-r", "70"], [0x0102030405060708]),
         (["-t", "4:int64", "-r", "74"], [-2]),
         (["-t", "4:uint64", "-r", "70", "-B", "littleswap"], [0x0708050603040102]),
         (["-t", "4:string", "-r", "60", "-c", "5"], ["Modbus RTU"]),
         (["-t", "4:string", "-r", "60", "-c", "3"], ["Modbus"]),
     ],
-    ids=lambda value: " ".join(value) if isinstance(value, list) and all(
-        isinstance(item, str) for item in value
-    ) else None,
+    ids=lambda value: (
+        " ".join(value) if isinstance(value, list) and all(isinstance(item, str) for item in value) else None
+    ),
 )
 def test_read_holding_formats_json(
     sim: Sim, capsys: pytest.CaptureFixture[str], options: list[str], expected: list[object]
@@ -284,15 +314,17 @@ def test_read_human_output_of_formats(sim: Sim, capsys: pytest.CaptureFixture[st
     assert capsys.readouterr().out == "Slave 1, holding, uint16:\n  [30] 123.4\n"
 
 
-def test_read_other_slave_address(serve: Serve,
-                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_read_other_slave_address(serve: Serve, capsys: pytest.CaptureFixture[str]) -> None:
     other = make_slave()
     other.holding_registers[0] = 4242
     bus = RecordingBus({SLAVE: make_slave(), 17: other})
     server = serve(bus)
     document = run_json(capsys, ["read", server.path, "-a", "17"])
     assert document == {
-        "slave": 17, "table": "holding", "format": "uint16", "values": [{"register": 0, "value": 4242}]
+        "slave": 17,
+        "table": "holding",
+        "format": "uint16",
+        "values": [{"register": 0, "value": 4242}],
     }
     assert bus.requests == [rtu(17, 3, b"\x00\x00\x00\x01")]
 
@@ -420,8 +452,7 @@ def test_port_refusing_a_setting_exits_3(
     assert "Invalid argument" in captured.err
 
 
-def test_read_ascii_mode(serve: Serve,
-                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_read_ascii_mode(serve: Serve, capsys: pytest.CaptureFixture[str]) -> None:
     bus = RecordingBus({SLAVE: make_slave()}, minimalmodbus_simulator.MODE_ASCII)
     server = serve(bus)
     assert read_values(capsys, server.path, "--mode", "ascii", "-r", "7", "-c", "2") == [70, 80]
@@ -447,35 +478,54 @@ def test_read_debug_prints_the_frames(sim: Sim, capsys: pytest.CaptureFixture[st
         (["-r", "10"], ["123"], [123], [123]),
         (["-r", "10"], ["1", "65535", "0x10"], [1, 65535, 16], [1, 65535, 16]),
         (["-t", "4:uint16", "-r", "10"], ["0"], [0], [0]),
-        (["-t", "4:int16", "-r", "10"], ["-5", "32767", "-32768"], [0xFFFB, 0x7FFF, 0x8000],
-         [-5, 32767, -32768]),
+        (
+            ["-t", "4:int16", "-r", "10"],
+            ["-5", "32767", "-32768"],
+            [0xFFFB, 0x7FFF, 0x8000],
+            [-5, 32767, -32768],
+        ),
         (["-t", "4:hex", "-r", "10"], ["0x1F2E", "0xffff"], [0x1F2E, 0xFFFF], ["0x1F2E", "0xFFFF"]),
         (["--decimals", "1", "-r", "10"], ["123.4", "0.5"], [1234, 5], [123.4, 0.5]),
         (["-t", "4:int16", "--decimals", "2", "-r", "10"], ["-1.23"], [0xFF85], [-1.23]),
         (["-t", "4:uint32", "-r", "10"], ["0x12345678"], [0x1234, 0x5678], [0x12345678]),
         (["-t", "4:uint32", "-r", "10", "-B", "little"], ["0x12345678"], [0x7856, 0x3412], [0x12345678]),
         (["-t", "4:uint32", "-r", "10", "-B", "bigswap"], ["0x12345678"], [0x3412, 0x7856], [0x12345678]),
-        (["-t", "4:uint32", "-r", "10", "-B", "littleswap"], ["0x12345678"], [0x5678, 0x1234],
-         [0x12345678]),
+        (["-t", "4:uint32", "-r", "10", "-B", "littleswap"], ["0x12345678"], [0x5678, 0x1234], [0x12345678]),
         (["-t", "4:int", "-r", "10"], ["-2", "100000"], [0xFFFF, 0xFFFE, 0x0001, 0x86A0], [-2, 100000]),
         (["-t", "4:int64", "-r", "10"], ["-2"], [0xFFFF, 0xFFFF, 0xFFFF, 0xFFFE], [-2]),
-        (["-t", "4:uint64", "-r", "10"], ["0x0102030405060708"], [0x0102, 0x0304, 0x0506, 0x0708],
-         [0x0102030405060708]),
+        (
+            ["-t", "4:uint64", "-r", "10"],
+            ["0x0102030405060708"],
+            [0x0102, 0x0304, 0x0506, 0x0708],
+            [0x0102030405060708],
+        ),
         (["-t", "4:float", "-r", "10"], ["1234.5"], [0x449A, 0x5000], [1234.5]),
-        (["-t", "4:float32", "-r", "10", "-B", "littleswap"], ["-0.15625", "2"],
-         [0x0000, 0xBE20, 0x0000, 0x4000], [-0.15625, 2.0]),
+        (
+            ["-t", "4:float32", "-r", "10", "-B", "littleswap"],
+            ["-0.15625", "2"],
+            [0x0000, 0xBE20, 0x0000, 0x4000],
+            [-0.15625, 2.0],
+        ),
         (["-t", "4:float64", "-r", "10"], ["0.3333333333333333"], words("d", 1 / 3), [1 / 3]),
-        (["-t", "4:string", "-r", "10", "-c", "4"], ["hi", "there"], [0x6869, 0x2074, 0x6865, 0x7265],
-         ["hi there"]),
+        (
+            ["-t", "4:string", "-r", "10", "-c", "4"],
+            ["hi", "there"],
+            [0x6869, 0x2074, 0x6865, 0x7265],
+            ["hi there"],
+        ),
         (["-t", "4:string", "-r", "10", "-c", "3"], ["abc"], [0x6162, 0x6320, 0x2020], ["abc   "]),
     ],
-    ids=lambda value: " ".join(value) if isinstance(value, list) and all(
-        isinstance(item, str) for item in value
-    ) else None,
+    ids=lambda value: (
+        " ".join(value) if isinstance(value, list) and all(isinstance(item, str) for item in value) else None
+    ),
 )
 def test_write_holding_registers(
-    sim: Sim, capsys: pytest.CaptureFixture[str],
-    options: list[str], values: list[str], registers: list[int], read_back: list[object],
+    sim: Sim,
+    capsys: pytest.CaptureFixture[str],
+    options: list[str],
+    values: list[str],
+    registers: list[int],
+    read_back: list[object],
 ) -> None:
     assert run(["write", sim.path, *options, *values]) == 0
     captured = capsys.readouterr()
@@ -553,23 +603,31 @@ def interval_sleeps(monkeypatch: pytest.MonkeyPatch, sim: Sim) -> list[float]:
     return sleeps
 
 
-def test_monitor_polls_and_prints(sim: Sim, capsys: pytest.CaptureFixture[str],
-                                  interval_sleeps: list[float]) -> None:
+def test_monitor_polls_and_prints(
+    sim: Sim, capsys: pytest.CaptureFixture[str], interval_sleeps: list[float]
+) -> None:
     assert run(["monitor", sim.path, "-r", "1", "-c", "2", "--iterations", "3", "--interval", "2.5"]) == 0
     captured = capsys.readouterr()
     assert captured.err == ""
     assert "\x1b" not in captured.out  # not a terminal: no redrawing in place
     assert captured.out.splitlines() == [
-        "Slave 1, holding, poll 1 every 2.5 s", "  [1] 10", "  [2] 20",
-        "Slave 1, holding, poll 2 every 2.5 s", "  [1] 11", "  [2] 20",
-        "Slave 1, holding, poll 3 every 2.5 s", "  [1] 12", "  [2] 20",
+        "Slave 1, holding, poll 1 every 2.5 s",
+        "  [1] 10",
+        "  [2] 20",
+        "Slave 1, holding, poll 2 every 2.5 s",
+        "  [1] 11",
+        "  [2] 20",
+        "Slave 1, holding, poll 3 every 2.5 s",
+        "  [1] 12",
+        "  [2] 20",
     ]
     assert interval_sleeps == [2.5, 2.5]  # between polls, not after the last
     assert sim.bus.requests == [rtu(SLAVE, 3, b"\x00\x01\x00\x02")] * 3
 
 
-def test_monitor_json_lines(sim: Sim, capsys: pytest.CaptureFixture[str],
-                            interval_sleeps: list[float]) -> None:
+def test_monitor_json_lines(
+    sim: Sim, capsys: pytest.CaptureFixture[str], interval_sleeps: list[float]
+) -> None:
     assert run(["monitor", sim.path, "-t", "4:int", "-r", "42", "--iterations", "3", "--json"]) == 0
     out = capsys.readouterr().out
     assert [json.loads(line) for line in out.splitlines()] == [
@@ -579,14 +637,17 @@ def test_monitor_json_lines(sim: Sim, capsys: pytest.CaptureFixture[str],
 
 
 def test_monitor_zero_interval_does_not_wait(sim: Sim, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(["monitor", sim.path, "-t", "0", "-r", "1", "-c", "2", "--iterations", "3",
-                "--interval", "0"]) == 0
+    assert (
+        run(["monitor", sim.path, "-t", "0", "-r", "1", "-c", "2", "--iterations", "3", "--interval", "0"])
+        == 0
+    )
     assert value_lines(capsys.readouterr().out) == ["  [1] 1", "  [2] 0"] * 3
     assert sim.bus.function_codes() == [1, 1, 1]
 
 
-def test_monitor_goes_on_after_errors(sim: Sim, capsys: pytest.CaptureFixture[str],
-                                      interval_sleeps: list[float]) -> None:
+def test_monitor_goes_on_after_errors(
+    sim: Sim, capsys: pytest.CaptureFixture[str], interval_sleeps: list[float]
+) -> None:
     """An exception reply is shown as the poll's line; the monitor goes on and exits 0."""
     assert run(["monitor", sim.path, "-r", "1000", "--iterations", "2", "--interval", "3"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -598,8 +659,9 @@ def test_monitor_goes_on_after_errors(sim: Sim, capsys: pytest.CaptureFixture[st
     assert interval_sleeps == [3.0]
 
 
-def test_monitor_no_response_line(sim: Sim, capsys: pytest.CaptureFixture[str],
-                                  interval_sleeps: list[float]) -> None:
+def test_monitor_no_response_line(
+    sim: Sim, capsys: pytest.CaptureFixture[str], interval_sleeps: list[float]
+) -> None:
     argv = ["monitor", sim.path, "-a", str(NOBODY), "--iterations", "2", "--timeout", SHORT_TIMEOUT, "--json"]
     assert run(argv) == 0
     documents = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -626,8 +688,9 @@ def scan_bus(serve: Serve) -> tuple[str, RecordingBus]:
     return serve(bus).path, bus
 
 
-def test_scan_finds_exactly_the_slaves(scan_bus: tuple[str, RecordingBus],
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_scan_finds_exactly_the_slaves(
+    scan_bus: tuple[str, RecordingBus], capsys: pytest.CaptureFixture[str]
+) -> None:
     path, bus = scan_bus
     assert run(["scan", path, "--from", "1", "--to", "15", "--timeout", "0.02"]) == 0
     captured = capsys.readouterr()
@@ -656,8 +719,9 @@ def test_scan_json(scan_bus: tuple[str, RecordingBus], capsys: pytest.CaptureFix
     }
 
 
-def test_scan_probes_another_register(scan_bus: tuple[str, RecordingBus],
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_scan_probes_another_register(
+    scan_bus: tuple[str, RecordingBus], capsys: pytest.CaptureFixture[str]
+) -> None:
     path, bus = scan_bus
     document = run_json(capsys, ["scan", path, "--from", "5", "--to", "12", "-r", "5", "--timeout", "0.02"])
     assert isinstance(document, dict)
@@ -685,8 +749,9 @@ def test_scan_baudrates(scan_bus: tuple[str, RecordingBus], capsys: pytest.Captu
     assert [(item["slave"], item["baudrate"]) for item in document["found"]] == [(3, 9600), (3, 19200)]
 
 
-def test_scan_nobody_answers_exits_1(scan_bus: tuple[str, RecordingBus],
-                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_scan_nobody_answers_exits_1(
+    scan_bus: tuple[str, RecordingBus], capsys: pytest.CaptureFixture[str]
+) -> None:
     path, _ = scan_bus
     assert run(["scan", path, "--from", "13", "--to", "14", "--timeout", "0.02"]) == 1
     assert capsys.readouterr().out == f"Scan of {path}: 0 slave(s) answered\n"
@@ -843,8 +908,9 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out == f"minimalmodbus {minimalmodbus.__version__}\n"
 
 
-def test_interrupted_read_exits_130(sim: Sim, capsys: pytest.CaptureFixture[str],
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupted_read_exits_130(
+    sim: Sim, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     def interrupt(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
@@ -881,9 +947,9 @@ def test_demo(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["demo"]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
-    assert re.fullmatch(
-        r"A simulated slave \(address 1\) serves the pseudo-terminal /dev/\S+\.", lines[0]
-    ), lines[0]
+    assert re.fullmatch(r"A simulated slave \(address 1\) serves the pseudo-terminal /dev/\S+\.", lines[0]), (
+        lines[0]
+    )
     for call, result in [
         ("instrument.read_register(7)", "70"),
         ("instrument.read_register(7, number_of_decimals=1)", "123.4"),
@@ -905,11 +971,45 @@ def test_demo(capsys: pytest.CaptureFixture[str]) -> None:
 # ---------------------------------------------------------------------------
 
 
+def test_the_driver_imports_nothing_of_ours() -> None:
+    """Only its last lines, run as ``python -m minimalmodbus``, hand over to the command line."""
+    assert module_imports(minimalmodbus.__file__) & OUR_MODULES == set()
+
+
+def test_the_command_line_imports_the_driver_and_the_simulator_only() -> None:
+    imported = module_imports(minimalmodbus_cli.__file__) & OUR_MODULES
+    assert imported == {"minimalmodbus", "minimalmodbus_simulator"}  # the simulator for simulate, demo
+
+
+def test_the_command_line_uses_only_public_names_of_the_driver() -> None:
+    tree = ast.parse(Path(minimalmodbus_cli.__file__ or "").read_text(encoding="utf-8"))
+    private = [
+        f"line {node.lineno}: {ast.unparse(node)}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "minimalmodbus"
+        and node.attr.startswith("_")
+        and not node.attr.startswith("__")
+    ]
+    private += [
+        f"line {node.lineno}: {alias.name}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "minimalmodbus"
+        for alias in node.names
+        if alias.name.startswith("_")
+    ]
+    assert private == []
+
+
 def test_python_m_read_json(sim: Sim) -> None:
     done = python_m("read", sim.path, "-t", "4:float", "-r", "44", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {
-        "slave": 1, "table": "holding", "format": "float32", "values": [{"register": 44, "value": 1234.5}]
+        "slave": 1,
+        "table": "holding",
+        "format": "float32",
+        "values": [{"register": 44, "value": 1234.5}],
     }
     assert sim.bus.requests == [rtu(SLAVE, 3, b"\x00\x2c\x00\x02")]
 
@@ -940,7 +1040,11 @@ def _read_line(stream: object, seconds: float) -> str:
 def test_python_m_simulate_serves_until_sigint() -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "minimalmodbus", "simulate", "-a", "5"],
-        cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     path = ""
     try:

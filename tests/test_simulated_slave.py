@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
-from conftest import FakeClock
+from conftest import OUR_MODULES, FakeClock, module_imports
 from frames import ascii_frame
 from frames import crc16 as crc16_bitwise  # bit by bit, independent of the simulator's
 
@@ -879,6 +879,33 @@ def test_instrument_handles_a_local_echo(on_bus: Callable[[SimulatedBus], None])
 
 
 # ---------------------------------------------------------------------------
+# Its room: the standard library and dummy_serial, never the driver
+# ---------------------------------------------------------------------------
+
+
+def test_imports_only_the_standard_library_and_dummy_serial() -> None:
+    imported = module_imports(simulator.__file__)
+    assert imported & OUR_MODULES == {"dummy_serial"}
+    standard_library = getattr(sys, "stdlib_module_names", imported - OUR_MODULES)  # 3.10+
+    assert imported - OUR_MODULES <= set(standard_library)
+
+
+def test_importing_it_loads_neither_minimalmodbus_nor_serial() -> None:
+    code = (
+        "import sys, minimalmodbus_simulator; print(sorted({'minimalmodbus', 'serial'} & set(sys.modules)))"
+    )
+    directory = Path(simulator.__file__).parent
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=directory, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_dummy_serial_does_not_import_it() -> None:
+    assert "minimalmodbus_simulator" not in module_imports(dummy_serial.__file__)
+
+
+# ---------------------------------------------------------------------------
 # Construction and validation
 # ---------------------------------------------------------------------------
 
@@ -1224,82 +1251,126 @@ EXCHANGES = [
     Exchange(
         "fc01 read coils",
         # §6.1 example: read coils 20..38, i.e. start 00 13, quantity 00 13 (19).
-        bytes.fromhex("11 01 0013 0013"), bytes.fromhex("8E92"), 0xC8,
+        bytes.fromhex("11 01 0013 0013"),
+        bytes.fromhex("8E92"),
+        0xC8,
         # Byte count 03; coils 27..20 = CD, 35..28 = 6B, 38..36 = 05.
-        bytes.fromhex("11 01 03 CD 6B 05"), bytes.fromhex("4012"), 0xAE,
+        bytes.fromhex("11 01 03 CD 6B 05"),
+        bytes.fromhex("4012"),
+        0xAE,
     ),
     Exchange(
         "fc02 read discrete inputs",
         # §6.2 example: start 00 C4 (196), quantity 00 16 (22).
-        bytes.fromhex("11 02 00C4 0016"), bytes.fromhex("BAA9"), 0x13,
+        bytes.fromhex("11 02 00C4 0016"),
+        bytes.fromhex("BAA9"),
+        0x13,
         # Byte count 03; inputs AC, DB, 35 (the last 2 high bits 0).
-        bytes.fromhex("11 02 03 AC DB 35"), bytes.fromhex("2018"), 0x2E,
+        bytes.fromhex("11 02 03 AC DB 35"),
+        bytes.fromhex("2018"),
+        0x2E,
     ),
     Exchange(
         "fc03 read holding registers",
         # §6.3 example: start 00 6B (107), quantity 00 03.
-        bytes.fromhex("11 03 006B 0003"), bytes.fromhex("7687"), 0x7E,
+        bytes.fromhex("11 03 006B 0003"),
+        bytes.fromhex("7687"),
+        0x7E,
         # Byte count 06; registers 02 2B, 00 00, 00 64.
-        bytes.fromhex("11 03 06 022B 0000 0064"), bytes.fromhex("C8BA"), 0x55,
+        bytes.fromhex("11 03 06 022B 0000 0064"),
+        bytes.fromhex("C8BA"),
+        0x55,
     ),
     Exchange(
         "fc04 read input registers",
         # §6.4 example: start 00 08, quantity 00 01.
-        bytes.fromhex("11 04 0008 0001"), bytes.fromhex("B298"), 0xE2,
+        bytes.fromhex("11 04 0008 0001"),
+        bytes.fromhex("B298"),
+        0xE2,
         # Byte count 02; register 00 0A.
-        bytes.fromhex("11 04 02 000A"), bytes.fromhex("F8F4"), 0xDF,
+        bytes.fromhex("11 04 02 000A"),
+        bytes.fromhex("F8F4"),
+        0xDF,
     ),
     Exchange(
         "fc05 write single coil",
         # §6.5 example: coil 00 AC (172), value FF 00 (on).
-        bytes.fromhex("11 05 00AC FF00"), bytes.fromhex("4E8B"), 0x3F,
+        bytes.fromhex("11 05 00AC FF00"),
+        bytes.fromhex("4E8B"),
+        0x3F,
         # Echo.
-        bytes.fromhex("11 05 00AC FF00"), bytes.fromhex("4E8B"), 0x3F,
+        bytes.fromhex("11 05 00AC FF00"),
+        bytes.fromhex("4E8B"),
+        0x3F,
         (lambda slave: slave.coils[172], 0, 1),
     ),
     Exchange(
         "fc06 write single register",
         # §6.6 example: register 00 01, value 00 03.
-        bytes.fromhex("11 06 0001 0003"), bytes.fromhex("9A9B"), 0xE5,
+        bytes.fromhex("11 06 0001 0003"),
+        bytes.fromhex("9A9B"),
+        0xE5,
         # Echo.
-        bytes.fromhex("11 06 0001 0003"), bytes.fromhex("9A9B"), 0xE5,
+        bytes.fromhex("11 06 0001 0003"),
+        bytes.fromhex("9A9B"),
+        0xE5,
         (lambda slave: slave.holding_registers[1], 0, 3),
     ),
     Exchange(
         "fc07 read exception status",
         # §6.7 example: no data.
-        bytes.fromhex("11 07"), bytes.fromhex("4C22"), 0xE8,
+        bytes.fromhex("11 07"),
+        bytes.fromhex("4C22"),
+        0xE8,
         # Status 6D.
-        bytes.fromhex("11 07 6D"), bytes.fromhex("E218"), 0x7B,
+        bytes.fromhex("11 07 6D"),
+        bytes.fromhex("E218"),
+        0x7B,
     ),
     Exchange(
         "fc08 diagnostics return query data",
         # §6.8 example: sub-function 00 00, data A5 37.
-        bytes.fromhex("11 08 0000 A537"), bytes.fromhex("D81D"), 0x0B,
+        bytes.fromhex("11 08 0000 A537"),
+        bytes.fromhex("D81D"),
+        0x0B,
         # Echo.
-        bytes.fromhex("11 08 0000 A537"), bytes.fromhex("D81D"), 0x0B,
+        bytes.fromhex("11 08 0000 A537"),
+        bytes.fromhex("D81D"),
+        0x0B,
     ),
     Exchange(
         "fc11 get comm event counter",
         # §6.9: no data.
-        bytes.fromhex("11 0B"), bytes.fromhex("4C27"), 0xE4,
+        bytes.fromhex("11 0B"),
+        bytes.fromhex("4C27"),
+        0xE4,
         # Status 00 00 (ready; the example's FF FF is busy), event count 01 08.
-        bytes.fromhex("11 0B 0000 0108"), bytes.fromhex("A6CD"), 0xDB,
+        bytes.fromhex("11 0B 0000 0108"),
+        bytes.fromhex("A6CD"),
+        0xDB,
     ),
     Exchange(
         "fc12 get comm event log",
         # §6.10: no data.
-        bytes.fromhex("11 0C"), bytes.fromhex("0DE5"), 0xE3,
+        bytes.fromhex("11 0C"),
+        bytes.fromhex("0DE5"),
+        0xE3,
         # Byte count 09, status 00 00, event count 01 08, message count 01 21
         # (0x120 + this request), events: 80 (this request received), 20 00.
-        bytes.fromhex("11 0C 09 0000 0108 0121 80 20 00"), bytes.fromhex("891D"), 0x0F,
+        bytes.fromhex("11 0C 09 0000 0108 0121 80 20 00"),
+        bytes.fromhex("891D"),
+        0x0F,
     ),
     Exchange(
         "fc15 write multiple coils",
         # §6.11 example: start 00 13 (20th coil), quantity 00 0A, byte count 02, CD 01.
-        bytes.fromhex("11 0F 0013 000A 02 CD01"), bytes.fromhex("BF0B"), 0xF3,
+        bytes.fromhex("11 0F 0013 000A 02 CD01"),
+        bytes.fromhex("BF0B"),
+        0xF3,
         # Start 00 13, quantity 00 0A.
-        bytes.fromhex("11 0F 0013 000A"), bytes.fromhex("2699"), 0xC3,
+        bytes.fromhex("11 0F 0013 000A"),
+        bytes.fromhex("2699"),
+        0xC3,
         (
             lambda slave: [slave.coils[address] for address in range(19, 29)],
             [1, 0, 1, 1, 0, 0, 1, 1, 1, 1],  # CD, then 6B's first two bits
@@ -1309,35 +1380,51 @@ EXCHANGES = [
     Exchange(
         "fc16 write multiple registers",
         # §6.12 example: start 00 01, quantity 00 02, byte count 04, 00 0A, 01 02.
-        bytes.fromhex("11 10 0001 0002 04 000A 0102"), bytes.fromhex("C6F0"), 0xCB,
+        bytes.fromhex("11 10 0001 0002 04 000A 0102"),
+        bytes.fromhex("C6F0"),
+        0xCB,
         # Start 00 01, quantity 00 02.
-        bytes.fromhex("11 10 0001 0002"), bytes.fromhex("1298"), 0xDC,
+        bytes.fromhex("11 10 0001 0002"),
+        bytes.fromhex("1298"),
+        0xDC,
         (lambda slave: [slave.holding_registers[1], slave.holding_registers[2]], [0, 0], [0x000A, 0x0102]),
     ),
     Exchange(
         "fc17 report slave id",
         # §6.13: no data.
-        bytes.fromhex("11 11"), bytes.fromhex("CDEC"), 0xDE,
+        bytes.fromhex("11 11"),
+        bytes.fromhex("CDEC"),
+        0xDE,
         # Byte count 05, slave id 2A, run indicator FF (on), "SIM".
-        bytes.fromhex("11 11 05 2A FF 53494D"), bytes.fromhex("AFF9"), 0xC7,
+        bytes.fromhex("11 11 05 2A FF 53494D"),
+        bytes.fromhex("AFF9"),
+        0xC7,
     ),
     Exchange(
         "fc20 read file record",
         # §6.14 example: byte count 0E; reference type 06, file 00 04, record
         # 00 01, length 00 02; reference type 06, file 00 03, record 00 09,
         # length 00 02.
-        bytes.fromhex("11 14 0E 06 0004 0001 0002 06 0003 0009 0002"), bytes.fromhex("F938"), 0xAC,
+        bytes.fromhex("11 14 0E 06 0004 0001 0002 06 0003 0009 0002"),
+        bytes.fromhex("F938"),
+        0xAC,
         # Data length 0C; sub-response length 05, type 06, 0D FE, 00 20;
         # sub-response length 05, type 06, 33 CD, 00 40.
-        bytes.fromhex("11 14 0C 05 06 0DFE 0020 05 06 33CD 0040"), bytes.fromhex("69AD"), 0x4E,
+        bytes.fromhex("11 14 0C 05 06 0DFE 0020 05 06 33CD 0040"),
+        bytes.fromhex("69AD"),
+        0x4E,
     ),
     Exchange(
         "fc21 write file record",
         # §6.15 example: data length 0D; reference type 06, file 00 04,
         # record 00 07, length 00 03, data 06 AF, 04 BE, 10 0D.
-        bytes.fromhex("11 15 0D 06 0004 0007 0003 06AF 04BE 100D"), bytes.fromhex("DBC7"), 0x25,
+        bytes.fromhex("11 15 0D 06 0004 0007 0003 06AF 04BE 100D"),
+        bytes.fromhex("DBC7"),
+        0x25,
         # Echo.
-        bytes.fromhex("11 15 0D 06 0004 0007 0003 06AF 04BE 100D"), bytes.fromhex("DBC7"), 0x25,
+        bytes.fromhex("11 15 0D 06 0004 0007 0003 06AF 04BE 100D"),
+        bytes.fromhex("DBC7"),
+        0x25,
         (
             lambda slave: [slave.file_records[4][record] for record in (7, 8, 9)],
             [0, 0, 0],
@@ -1347,31 +1434,45 @@ EXCHANGES = [
     Exchange(
         "fc22 mask write register",
         # §6.16 example's masks (AND 00 F2, OR 00 25) and value 0x12, at register 00 14 (20).
-        bytes.fromhex("11 16 0014 00F2 0025"), bytes.fromhex("A721"), 0xAE,
+        bytes.fromhex("11 16 0014 00F2 0025"),
+        bytes.fromhex("A721"),
+        0xAE,
         # Echo.
-        bytes.fromhex("11 16 0014 00F2 0025"), bytes.fromhex("A721"), 0xAE,
+        bytes.fromhex("11 16 0014 00F2 0025"),
+        bytes.fromhex("A721"),
+        0xAE,
         (lambda slave: slave.holding_registers[20], 0x12, 0x17),  # (12 AND F2) OR (25 AND NOT F2)
     ),
     Exchange(
         "fc23 read write registers",
         # §6.17 example: read start 00 03, quantity 00 06; write start 00 0E,
         # quantity 00 03, byte count 06, 00 FF, 00 FF, 00 FF.
-        bytes.fromhex("11 17 0003 0006 000E 0003 06 00FF 00FF 00FF"), bytes.fromhex("4B54"), 0xBB,
+        bytes.fromhex("11 17 0003 0006 000E 0003 06 00FF 00FF 00FF"),
+        bytes.fromhex("4B54"),
+        0xBB,
         # Byte count 0C; registers 00 FE, 0A CD, 00 01, 00 03, 00 0D, 00 FF.
-        bytes.fromhex("11 17 0C 00FE 0ACD 0001 0003 000D 00FF"), bytes.fromhex("0D75"), 0xE7,
+        bytes.fromhex("11 17 0C 00FE 0ACD 0001 0003 000D 00FF"),
+        bytes.fromhex("0D75"),
+        0xE7,
         (lambda slave: [slave.holding_registers[address] for address in (14, 15, 16)], [0, 0, 0], [0xFF] * 3),
     ),
     Exchange(
         "fc24 read fifo queue",
         # §6.18 example: FIFO pointer address 04 DE.
-        bytes.fromhex("11 18 04DE"), bytes.fromhex("0787"), 0xF5,
+        bytes.fromhex("11 18 04DE"),
+        bytes.fromhex("0787"),
+        0xF5,
         # Byte count 00 06, FIFO count 00 02, 01 B8, 12 84.
-        bytes.fromhex("11 18 0006 0002 01B8 1284"), bytes.fromhex("188D"), 0x80,
+        bytes.fromhex("11 18 0006 0002 01B8 1284"),
+        bytes.fromhex("188D"),
+        0x80,
     ),
     Exchange(
         "fc43 read device identification",
         # §6.21 example: MEI type 0E, read code 01 (basic), object 00.
-        bytes.fromhex("11 2B 0E 01 00"), bytes.fromhex("B1B4"), 0xB5,
+        bytes.fromhex("11 2B 0E 01 00"),
+        bytes.fromhex("B1B4"),
+        0xB5,
         # MEI 0E, read code 01, conformity 81, more follows 00, next object
         # 00, 3 objects: 00 (22 bytes), 01 (15 bytes), 02 (5 bytes).
         bytes.fromhex("11 2B 0E 01 81 00 00 03")
@@ -1386,142 +1487,254 @@ EXCHANGES = [
 EXCEPTION_EXCHANGES = [
     Exchange(
         "fc65 unknown function code: 1",
-        bytes.fromhex("11 41"), bytes.fromhex("CDD0"), 0xAE,
-        bytes.fromhex("11 C1 01"), bytes.fromhex("B195"), 0x2D,
+        bytes.fromhex("11 41"),
+        bytes.fromhex("CDD0"),
+        0xAE,
+        bytes.fromhex("11 C1 01"),
+        bytes.fromhex("B195"),
+        0x2D,
     ),
     Exchange(
         "fc01 quantity 2001: 3",
-        bytes.fromhex("11 01 0000 07D1"), bytes.fromhex("FCF6"), 0x16,
-        bytes.fromhex("11 81 03"), bytes.fromhex("0194"), 0x6B,
+        bytes.fromhex("11 01 0000 07D1"),
+        bytes.fromhex("FCF6"),
+        0x16,
+        bytes.fromhex("11 81 03"),
+        bytes.fromhex("0194"),
+        0x6B,
     ),
     Exchange(
         "fc02 missing input 256: 2",
-        bytes.fromhex("11 02 0100 0001"), bytes.fromhex("BAA6"), 0xEB,
-        bytes.fromhex("11 82 02"), bytes.fromhex("C0A4"), 0x6B,
+        bytes.fromhex("11 02 0100 0001"),
+        bytes.fromhex("BAA6"),
+        0xEB,
+        bytes.fromhex("11 82 02"),
+        bytes.fromhex("C0A4"),
+        0x6B,
     ),
     Exchange(
         "fc03 missing register 120: 2",
-        bytes.fromhex("11 03 0078 0001"), bytes.fromhex("0683"), 0x73,
-        bytes.fromhex("11 83 02"), bytes.fromhex("C134"), 0x6A,
+        bytes.fromhex("11 03 0078 0001"),
+        bytes.fromhex("0683"),
+        0x73,
+        bytes.fromhex("11 83 02"),
+        bytes.fromhex("C134"),
+        0x6A,
     ),
     Exchange(
         "fc03 range 118..120 partly missing: 2",
-        bytes.fromhex("11 03 0076 0003"), bytes.fromhex("E681"), 0x73,
-        bytes.fromhex("11 83 02"), bytes.fromhex("C134"), 0x6A,
+        bytes.fromhex("11 03 0076 0003"),
+        bytes.fromhex("E681"),
+        0x73,
+        bytes.fromhex("11 83 02"),
+        bytes.fromhex("C134"),
+        0x6A,
     ),
     Exchange(
         "fc03 quantity 0: 3",
-        bytes.fromhex("11 03 0000 0000"), bytes.fromhex("475A"), 0xEC,
-        bytes.fromhex("11 83 03"), bytes.fromhex("00F4"), 0x69,
+        bytes.fromhex("11 03 0000 0000"),
+        bytes.fromhex("475A"),
+        0xEC,
+        bytes.fromhex("11 83 03"),
+        bytes.fromhex("00F4"),
+        0x69,
     ),
     Exchange(
         "fc03 quantity 126: 3",
-        bytes.fromhex("11 03 0000 007E"), bytes.fromhex("C77A"), 0x6E,
-        bytes.fromhex("11 83 03"), bytes.fromhex("00F4"), 0x69,
+        bytes.fromhex("11 03 0000 007E"),
+        bytes.fromhex("C77A"),
+        0x6E,
+        bytes.fromhex("11 83 03"),
+        bytes.fromhex("00F4"),
+        0x69,
     ),
     Exchange(
         "fc04 missing input register 10: 2",
-        bytes.fromhex("11 04 000A 0001"), bytes.fromhex("1358"), 0xE0,
-        bytes.fromhex("11 84 02"), bytes.fromhex("C304"), 0x69,
+        bytes.fromhex("11 04 000A 0001"),
+        bytes.fromhex("1358"),
+        0xE0,
+        bytes.fromhex("11 84 02"),
+        bytes.fromhex("C304"),
+        0x69,
     ),
     Exchange(
         "fc05 value 12 34: 3",
-        bytes.fromhex("11 05 00AC 1234"), bytes.fromhex("020C"), 0xF8,
-        bytes.fromhex("11 85 03"), bytes.fromhex("0354"), 0x67,
+        bytes.fromhex("11 05 00AC 1234"),
+        bytes.fromhex("020C"),
+        0xF8,
+        bytes.fromhex("11 85 03"),
+        bytes.fromhex("0354"),
+        0x67,
     ),
     Exchange(
         "fc05 missing coil 200: 2",
-        bytes.fromhex("11 05 00C8 FF00"), bytes.fromhex("0F54"), 0x23,
-        bytes.fromhex("11 85 02"), bytes.fromhex("C294"), 0x68,
+        bytes.fromhex("11 05 00C8 FF00"),
+        bytes.fromhex("0F54"),
+        0x23,
+        bytes.fromhex("11 85 02"),
+        bytes.fromhex("C294"),
+        0x68,
     ),
     Exchange(
         "fc06 missing register 120: 2",
-        bytes.fromhex("11 06 0078 0001"), bytes.fromhex("CA83"), 0x70,
-        bytes.fromhex("11 86 02"), bytes.fromhex("C264"), 0x67,
+        bytes.fromhex("11 06 0078 0001"),
+        bytes.fromhex("CA83"),
+        0x70,
+        bytes.fromhex("11 86 02"),
+        bytes.fromhex("C264"),
+        0x67,
     ),
     Exchange(
         "fc07 with a data byte: 3",
-        bytes.fromhex("11 07 00"), bytes.fromhex("23F5"), 0xE8,
-        bytes.fromhex("11 87 03"), bytes.fromhex("0234"), 0x65,
+        bytes.fromhex("11 07 00"),
+        bytes.fromhex("23F5"),
+        0xE8,
+        bytes.fromhex("11 87 03"),
+        bytes.fromhex("0234"),
+        0x65,
     ),
     Exchange(
         "fc08 unknown sub-function 3: 1",
-        bytes.fromhex("11 08 0003 0000"), bytes.fromhex("129B"), 0xE4,
-        bytes.fromhex("11 88 01"), bytes.fromhex("8605"), 0x66,
+        bytes.fromhex("11 08 0003 0000"),
+        bytes.fromhex("129B"),
+        0xE4,
+        bytes.fromhex("11 88 01"),
+        bytes.fromhex("8605"),
+        0x66,
     ),
     Exchange(
         "fc08 restart with data 12 34: 3",
-        bytes.fromhex("11 08 0001 1234"), bytes.fromhex("BE2C"), 0xA0,
-        bytes.fromhex("11 88 03"), bytes.fromhex("07C4"), 0x64,
+        bytes.fromhex("11 08 0001 1234"),
+        bytes.fromhex("BE2C"),
+        0xA0,
+        bytes.fromhex("11 88 03"),
+        bytes.fromhex("07C4"),
+        0x64,
     ),
     Exchange(
         "fc15 byte count 1 for 10 coils: 3",
-        bytes.fromhex("11 0F 0013 000A 01 CD"), bytes.fromhex("1A0F"), 0xF5,
-        bytes.fromhex("11 8F 03"), bytes.fromhex("05F4"), 0x5D,
+        bytes.fromhex("11 0F 0013 000A 01 CD"),
+        bytes.fromhex("1A0F"),
+        0xF5,
+        bytes.fromhex("11 8F 03"),
+        bytes.fromhex("05F4"),
+        0x5D,
     ),
     Exchange(
         "fc16 byte count 3 for 2 registers: 3",
-        bytes.fromhex("11 10 0001 0002 03 000A01"), bytes.fromhex("43B3"), 0xCE,
-        bytes.fromhex("11 90 03"), bytes.fromhex("0DC4"), 0x5C,
+        bytes.fromhex("11 10 0001 0002 03 000A01"),
+        bytes.fromhex("43B3"),
+        0xCE,
+        bytes.fromhex("11 90 03"),
+        bytes.fromhex("0DC4"),
+        0x5C,
     ),
     Exchange(
         "fc16 fewer bytes than the byte count: 3",
-        bytes.fromhex("11 10 0001 0002 04 000A"), bytes.fromhex("0A03"), 0xCE,
-        bytes.fromhex("11 90 03"), bytes.fromhex("0DC4"), 0x5C,
+        bytes.fromhex("11 10 0001 0002 04 000A"),
+        bytes.fromhex("0A03"),
+        0xCE,
+        bytes.fromhex("11 90 03"),
+        bytes.fromhex("0DC4"),
+        0x5C,
     ),
     Exchange(
         "fc20 byte count 8: 3",
-        bytes.fromhex("11 14 08 06 0004 0001 0001 00"), bytes.fromhex("F09A"), 0xC7,
-        bytes.fromhex("11 94 03"), bytes.fromhex("0F04"), 0x58,
+        bytes.fromhex("11 14 08 06 0004 0001 0001 00"),
+        bytes.fromhex("F09A"),
+        0xC7,
+        bytes.fromhex("11 94 03"),
+        bytes.fromhex("0F04"),
+        0x58,
     ),
     Exchange(
         "fc20 missing file 5: 2",
-        bytes.fromhex("11 14 07 06 0005 0000 0001"), bytes.fromhex("F571"), 0xC8,
-        bytes.fromhex("11 94 02"), bytes.fromhex("CEC4"), 0x59,
+        bytes.fromhex("11 14 07 06 0005 0000 0001"),
+        bytes.fromhex("F571"),
+        0xC8,
+        bytes.fromhex("11 94 02"),
+        bytes.fromhex("CEC4"),
+        0x59,
     ),
     Exchange(
         "fc20 reference type 5: 2",
-        bytes.fromhex("11 14 07 05 0004 0001 0001"), bytes.fromhex("AA71"), 0xC9,
-        bytes.fromhex("11 94 02"), bytes.fromhex("CEC4"), 0x59,
+        bytes.fromhex("11 14 07 05 0004 0001 0001"),
+        bytes.fromhex("AA71"),
+        0xC9,
+        bytes.fromhex("11 94 02"),
+        bytes.fromhex("CEC4"),
+        0x59,
     ),
     Exchange(
         "fc21 missing record 10: 2",
-        bytes.fromhex("11 15 09 06 0004 000A 0001 0000"), bytes.fromhex("6ABC"), 0xBC,
-        bytes.fromhex("11 95 02"), bytes.fromhex("CF54"), 0x58,
+        bytes.fromhex("11 15 09 06 0004 000A 0001 0000"),
+        bytes.fromhex("6ABC"),
+        0xBC,
+        bytes.fromhex("11 95 02"),
+        bytes.fromhex("CF54"),
+        0x58,
     ),
     Exchange(
         "fc22 missing register 120: 2",
-        bytes.fromhex("11 16 0078 00F2 0025"), bytes.fromhex("3728"), 0x4A,
-        bytes.fromhex("11 96 02"), bytes.fromhex("CFA4"), 0x57,
+        bytes.fromhex("11 16 0078 00F2 0025"),
+        bytes.fromhex("3728"),
+        0x4A,
+        bytes.fromhex("11 96 02"),
+        bytes.fromhex("CFA4"),
+        0x57,
     ),
     Exchange(
         "fc23 write quantity 122: 3",
-        bytes.fromhex("11 17 0003 0006 000E 007A 00"), bytes.fromhex("876C"), 0x47,
-        bytes.fromhex("11 97 03"), bytes.fromhex("0FF4"), 0x55,
+        bytes.fromhex("11 17 0003 0006 000E 007A 00"),
+        bytes.fromhex("876C"),
+        0x47,
+        bytes.fromhex("11 97 03"),
+        bytes.fromhex("0FF4"),
+        0x55,
     ),
     Exchange(
         "fc24 missing queue 05 01: 2",
-        bytes.fromhex("11 18 0501"), bytes.fromhex("478F"), 0xD1,
-        bytes.fromhex("11 98 02"), bytes.fromhex("CBC4"), 0x55,
+        bytes.fromhex("11 18 0501"),
+        bytes.fromhex("478F"),
+        0xD1,
+        bytes.fromhex("11 98 02"),
+        bytes.fromhex("CBC4"),
+        0x55,
     ),
     Exchange(
         "fc24 queue of 32: 3",
-        bytes.fromhex("11 18 0500"), bytes.fromhex("864F"), 0xD2,
-        bytes.fromhex("11 98 03"), bytes.fromhex("0A04"), 0x54,
+        bytes.fromhex("11 18 0500"),
+        bytes.fromhex("864F"),
+        0xD2,
+        bytes.fromhex("11 98 03"),
+        bytes.fromhex("0A04"),
+        0x54,
     ),
     Exchange(
         "fc43 MEI type 0D: 1",
-        bytes.fromhex("11 2B 0D 01 00"), bytes.fromhex("41B4"), 0xB6,
-        bytes.fromhex("11 AB 01"), bytes.fromhex("9F35"), 0x43,
+        bytes.fromhex("11 2B 0D 01 00"),
+        bytes.fromhex("41B4"),
+        0xB6,
+        bytes.fromhex("11 AB 01"),
+        bytes.fromhex("9F35"),
+        0x43,
     ),
     Exchange(
         "fc43 read code 5: 3",
-        bytes.fromhex("11 2B 0E 05 00"), bytes.fromhex("B374"), 0xB1,
-        bytes.fromhex("11 AB 03"), bytes.fromhex("1EF4"), 0x41,
+        bytes.fromhex("11 2B 0E 05 00"),
+        bytes.fromhex("B374"),
+        0xB1,
+        bytes.fromhex("11 AB 03"),
+        bytes.fromhex("1EF4"),
+        0x41,
     ),
     Exchange(
         "fc43 read code 4 of missing object 5: 2",
-        bytes.fromhex("11 2B 0E 04 05"), bytes.fromhex("72E7"), 0xAD,
-        bytes.fromhex("11 AB 02"), bytes.fromhex("DF34"), 0x42,
+        bytes.fromhex("11 2B 0E 04 05"),
+        bytes.fromhex("72E7"),
+        0xAD,
+        bytes.fromhex("11 AB 02"),
+        bytes.fromhex("DF34"),
+        0x42,
     ),
 ]
