@@ -54,7 +54,7 @@ except ImportError:  # pragma: no cover (Windows)
 
 
 # Register tables on the command line: mbpoll's numbers and names.
-_CLI_TABLES = {
+_TABLES = {
     "0": "coil",
     "coil": "coil",
     "1": "discrete",
@@ -64,10 +64,10 @@ _CLI_TABLES = {
     "4": "holding",
     "holding": "holding",
 }
-_CLI_READ_CODES = {"coil": 1, "discrete": 2, "input": 4, "holding": 3}
+_READ_CODES = {"coil": 1, "discrete": 2, "input": 4, "holding": 3}
 
 # Value formats of registers: registers per value (string: the count is in registers).
-_CLI_FORMATS = {
+_FORMATS = {
     "uint16": 1,
     "int16": 1,
     "hex": 1,
@@ -79,14 +79,14 @@ _CLI_FORMATS = {
     "float64": 4,
     "string": 1,
 }
-_CLI_FORMAT_ALIASES = {"int": "int32", "float": "float32"}  # mbpoll's 4:int, 4:float
-_CLI_BYTEORDERS = {
+_FORMAT_ALIASES = {"int": "int32", "float": "float32"}  # mbpoll's 4:int, 4:float
+_BYTEORDERS = {
     "big": BYTEORDER_BIG,
     "little": BYTEORDER_LITTLE,
     "bigswap": BYTEORDER_BIG_SWAP,
     "littleswap": BYTEORDER_LITTLE_SWAP,
 }
-_CLI_PARITIES = {"none": "N", "even": "E", "odd": "O", "n": "N", "e": "E", "o": "O"}
+_PARITIES = {"none": "N", "even": "E", "odd": "O", "n": "N", "e": "E", "o": "O"}
 
 # Slave addresses: -a takes any address a frame can carry (0 broadcasts;
 # 248..255 are reserved, but some devices use them); scan tries 1..247 by
@@ -121,18 +121,18 @@ class _Selection(NamedTuple):
     @property
     def registers_per_value(self) -> int:
         """Registers one value occupies (1 for bits and strings)."""
-        return 1 if self.table in ("coil", "discrete") else _CLI_FORMATS[self.valueformat]
+        return 1 if self.table in ("coil", "discrete") else _FORMATS[self.valueformat]
 
 
 def _parse_type(text: str) -> tuple[str, str]:
     """``-t`` argument: TABLE[:FORMAT], e.g. ``4:float`` or ``holding:int16``."""
     table_text, _, format_text = text.lower().partition(":")
-    table = _CLI_TABLES.get(table_text)
-    valueformat = _CLI_FORMAT_ALIASES.get(format_text, format_text or "uint16")
-    if table is None or valueformat not in _CLI_FORMATS:
+    table = _TABLES.get(table_text)
+    valueformat = _FORMAT_ALIASES.get(format_text, format_text or "uint16")
+    if table is None or valueformat not in _FORMATS:
         raise argparse.ArgumentTypeError(
             f"type must be TABLE[:FORMAT] with TABLE one of 0|coil, 1|discrete, 3|input, "
-            f"4|holding and FORMAT one of {', '.join(_CLI_FORMATS)}, int, float; not {text!r}"
+            f"4|holding and FORMAT one of {', '.join(_FORMATS)}, int, float; not {text!r}"
         )
     if table in ("coil", "discrete") and format_text:
         raise argparse.ArgumentTypeError(f"bits have no format: {text!r}")
@@ -143,14 +143,14 @@ def _selection(args: argparse.Namespace) -> _Selection:
     """The selection from parsed arguments."""
     table, valueformat = args.type
     return _Selection(
-        table, valueformat, args.register, args.count, _CLI_BYTEORDERS[args.byteorder], args.decimals
+        table, valueformat, args.register, args.count, _BYTEORDERS[args.byteorder], args.decimals
     )
 
 
 def _read_selection(instrument: Instrument, selection: _Selection) -> list[tuple[int, Any]]:
     """Read the selected values in one transaction; (register address, value) pairs."""
     first, count = selection.registeraddress, selection.quantity
-    functioncode = _CLI_READ_CODES[selection.table]
+    functioncode = _READ_CODES[selection.table]
     if selection.table in ("coil", "discrete"):
         bits = instrument.read_bits(first, count, functioncode)
         return list(enumerate(bits, start=first))
@@ -159,12 +159,12 @@ def _read_selection(instrument: Instrument, selection: _Selection) -> list[tuple
     width = selection.registers_per_value
     registers = instrument.read_registers(first, count * width, functioncode)
     return [
-        (first + index * width, _decode_cli_value(registers[index * width : (index + 1) * width], selection))
+        (first + index * width, _decode_value(registers[index * width : (index + 1) * width], selection))
         for index in range(count)
     ]
 
 
-def _decode_cli_value(registers: list[int], selection: _Selection) -> Any:
+def _decode_value(registers: list[int], selection: _Selection) -> Any:
     """One value of the selected format, decoded with the block-decoding functions."""
     valueformat = selection.valueformat
     if valueformat == "hex":
@@ -177,7 +177,7 @@ def _decode_cli_value(registers: list[int], selection: _Selection) -> Any:
     return registers_to_long(registers, valueformat.startswith("int"), selection.byteorder)
 
 
-def _encode_cli_values(texts: Sequence[str], selection: _Selection) -> list[int]:
+def _encode_values(texts: Sequence[str], selection: _Selection) -> list[int]:
     """Register values (or bits) for the values given on the command line."""
     valueformat = selection.valueformat
     if selection.table in ("coil", "discrete"):
@@ -190,17 +190,20 @@ def _encode_cli_values(texts: Sequence[str], selection: _Selection) -> list[int]
             value = float(text) if selection.decimals else int(text, 0)
             registers.append(value_to_register(value, selection.decimals, signed=valueformat == "int16"))
         elif valueformat.startswith("float"):
-            registers += float_to_registers(float(text), _CLI_FORMATS[valueformat], selection.byteorder)
+            registers += float_to_registers(float(text), selection.registers_per_value, selection.byteorder)
         else:
             registers += long_to_registers(
-                int(text, 0), valueformat.startswith("int"), selection.byteorder, _CLI_FORMATS[valueformat]
+                int(text, 0),
+                valueformat.startswith("int"),
+                selection.byteorder,
+                selection.registers_per_value,
             )
     return registers
 
 
 def _write_selection(instrument: Instrument, selection: _Selection, texts: Sequence[str]) -> None:
     """Write values: coils with function code 15 (5 for one), registers with 16."""
-    values = _encode_cli_values(texts, selection)
+    values = _encode_values(texts, selection)
     if selection.table == "coil":
         if len(values) == 1:
             instrument.write_bit(selection.registeraddress, values[0])
@@ -249,7 +252,7 @@ def _open_instrument(args: argparse.Namespace, slaveaddress: int, default_timeou
     try:
         port.baudrate = args.baudrate
         port.timeout = default_timeout if args.timeout is None else args.timeout
-        for setting, value in (("parity", _CLI_PARITIES[args.parity]), ("stopbits", args.stopbits)):
+        for setting, value in (("parity", _PARITIES[args.parity]), ("stopbits", args.stopbits)):
             if hasattr(port, setting):
                 setattr(port, setting, value)
     except _PORT_OR_SETTING_ERRORS as error:
@@ -518,7 +521,7 @@ def _port_options() -> argparse.ArgumentParser:
     options.add_argument("port", help="serial port name or URL: /dev/ttyUSB0, COM4, socket://host:port")
     options.add_argument("-b", "--baudrate", type=int, default=19200, help="baud rate (default 19200)")
     options.add_argument(
-        "-P", "--parity", choices=sorted(_CLI_PARITIES), default="none", help="parity (default none)"
+        "-P", "--parity", choices=sorted(_PARITIES), default="none", help="parity (default none)"
     )
     options.add_argument(
         "-s", "--stopbits", type=int, choices=(1, 2), default=1, help="stop bits (default 1)"
@@ -552,7 +555,7 @@ def _value_options() -> argparse.ArgumentParser:
     options.add_argument(
         "-B",
         "--byteorder",
-        choices=list(_CLI_BYTEORDERS),
+        choices=list(_BYTEORDERS),
         default="big",
         help="byte order of 32/64-bit values (default big)",
     )

@@ -232,7 +232,16 @@ def lrc(data: bytes) -> int:
 
 
 def build_frame(mode: str, slaveaddress: int, pdu: bytes) -> bytes:
-    """A frame: RTU with its CRC (low byte first), or ASCII with its LRC."""
+    """A frame around a PDU: RTU with its CRC (low byte first), or ASCII with its LRC.
+
+    Args:
+        mode: :data:`MODE_RTU` or :data:`MODE_ASCII`.
+        slaveaddress: 0..255.
+        pdu: Function code and data.
+
+    Returns:
+        The frame as it goes on the line.
+    """
     frame = bytes((slaveaddress,)) + pdu
     if mode == MODE_RTU:
         return frame + crc16(frame).to_bytes(2, "little")
@@ -240,7 +249,16 @@ def build_frame(mode: str, slaveaddress: int, pdu: bytes) -> bytes:
 
 
 def unwrap_frame(mode: str, frame: bytes) -> bytes | None:
-    """Slave address, function code and data of a frame; None if not a valid frame."""
+    """The content of a frame: slave address, function code and data.
+
+    Args:
+        mode: :data:`MODE_RTU` or :data:`MODE_ASCII`.
+        frame: The bytes from the line.
+
+    Returns:
+        The content without checksum (and without ASCII framing), or None if
+        the checksum or the framing is wrong.
+    """
     if mode == MODE_RTU:
         return frame[:-2] if len(frame) >= 4 and crc16(frame) == 0 else None
     if not frame.startswith(_ASCII_START) or not frame.endswith(_ASCII_END):
@@ -986,7 +1004,17 @@ def _request_data_length(functioncode: int, data: bytes) -> int | None:
 
 
 def rtu_request_length(received: bytes) -> int | None:
-    """The bytes of an RTU request frame, as far as the bytes so far tell (see above)."""
+    """The length of the RTU request frame that starts ``received``, as far as its bytes tell.
+
+    Args:
+        received: The first bytes of a request frame (any number).
+
+    Returns:
+        None for a function code of unknown or varying length (the frame
+        ends when the line falls silent). Otherwise a length: the whole
+        frame's once ``received`` holds that many bytes; before that,
+        possibly only how many bytes are needed to learn more (call again).
+    """
     if len(received) < 2:
         return 2
     data_length = _request_data_length(received[1], received[2:])

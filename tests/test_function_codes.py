@@ -63,6 +63,7 @@ from minimalmodbus import (
     registers_to_string,
     signed_to_register,
     string_to_registers,
+    value_to_register,
 )
 from minimalmodbus_simulator import DiagnosticCounter, SimulatedBus, SimulatedSlave, block
 
@@ -326,6 +327,41 @@ def test_signed_exhaustive() -> None:
         assert signed_to_register(value) == register
     for value in range(-32768, 32768):
         assert register_to_signed(signed_to_register(value)) == value
+
+
+@pytest.mark.parametrize(
+    "value, number_of_decimals, signed, register",
+    [
+        (0, 0, False, 0),
+        (65535, 0, False, 0xFFFF),
+        (123.4, 1, False, 1234),
+        (2.55, 2, False, 255),
+        (-1.23, 2, True, 0xFF85),
+        (-32768, 0, True, 0x8000),
+        (3276.7, 1, True, 0x7FFF),
+    ],
+)
+def test_value_to_register_scales_as_write_register(
+    value: float, number_of_decimals: int, signed: bool, register: int
+) -> None:
+    assert_same_value(value_to_register(value, number_of_decimals, signed), register)
+
+
+@pytest.mark.parametrize(
+    "keywords, error, shown",
+    [
+        ({"value": 70000}, ValueError, "70000"),
+        ({"value": 3276.8, "number_of_decimals": 1, "signed": True}, ValueError, "3276.8"),
+        ({"value": "1"}, TypeError, "'1'"),
+        ({"value": 1, "number_of_decimals": 11}, ValueError, "number_of_decimals"),
+        ({"value": 1, "signed": 1}, TypeError, "signed"),
+    ],
+)
+def test_value_to_register_refuses_what_write_register_refuses(
+    keywords: dict[str, Any], error: type[Exception], shown: str
+) -> None:
+    with pytest.raises(error, match=re.escape(shown)):
+        value_to_register(**keywords)
 
 
 @pytest.mark.parametrize("number_of_registers, signed", sorted(LONG_RANGES))

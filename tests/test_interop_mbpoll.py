@@ -41,10 +41,10 @@ import shutil
 import struct
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from conftest import Serve
 from frames import rtu  # the tests' own CRC, not the driver's
 
 import minimalmodbus
@@ -174,18 +174,12 @@ def mbpoll_executable() -> str:
 
 
 @pytest.fixture
-def sim(mbpoll_executable: str) -> Iterator[Sim]:
-    """Slaves SLAVE and OTHER_SLAVE on a pty; the server is stopped and checked afterwards."""
+def sim(mbpoll_executable: str, serve: Serve) -> Sim:
+    """Slaves SLAVE and OTHER_SLAVE on a pty; conftest's serve stops and checks the server afterwards."""
     slave, other = make_slave(), make_slave()
     other.holding_registers[0] = 4321
     bus = minimalmodbus_simulator.SimulatedBus({SLAVE: slave, OTHER_SLAVE: other})
-    server = minimalmodbus_simulator.PtyServer(bus)
-    server.start()
-    try:
-        yield Sim(server, bus, slave, other)
-    finally:
-        server.stop()
-    assert server.error is None, f"the PtyServer failed: {server.error!r}"
+    return Sim(serve(bus), bus, slave, other)
 
 
 def mbpoll(
