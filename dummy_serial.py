@@ -480,3 +480,7 @@ class Serial:
             if len(data) > room:
                 self._schedule.insert(0, (arrival_time, data[room:]))
         return bytes(taken)
+
+
+if __name__ == "__main__":  # the pseudo-terminal server moved with the simulated slaves
+    raise SystemExit("dummy_serial serves nothing: use python -m minimalmodbus_simulator --pty")

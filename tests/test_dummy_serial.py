@@ -749,6 +749,18 @@ def test_importing_it_loads_neither_minimalmodbus_nor_serial() -> None:
     assert result.stdout.strip() == "[]"
 
 
+def test_python_m_points_to_the_simulator() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "dummy_serial", "--pty"],
+        cwd=Path(dummy_serial.__file__).parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (result.returncode, result.stdout) == (1, "")
+    assert "python -m minimalmodbus_simulator --pty" in result.stderr
+
+
 # ---------------------------------------------------------------------------
 # Frames (RTU, slave 10), each with a valid CRC
 # ---------------------------------------------------------------------------
