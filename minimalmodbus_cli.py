@@ -261,18 +261,22 @@ def _open_instrument(args: argparse.Namespace, slaveaddress: int, default_timeou
     return instrument
 
 
+def _open_selected_slave(args: argparse.Namespace) -> Instrument:
+    """The instrument of ``-a/--slave`` (read, write, monitor)."""
+    _check_option(args.slave, "-a/--slave", 0, _MAX_SLAVE_ADDRESS)
+    return _open_instrument(args, args.slave)
+
+
 def _command_read(args: argparse.Namespace) -> int:
     """``read``: read values once."""
-    _check_option(args.slave, "-a/--slave", 0, _MAX_SLAVE_ADDRESS)
-    with _open_instrument(args, args.slave) as instrument:
+    with _open_selected_slave(args) as instrument:
         _print_values(args, _read_selection(instrument, _selection(args)))
     return 0
 
 
 def _command_write(args: argparse.Namespace) -> int:
     """``write``: write values."""
-    _check_option(args.slave, "-a/--slave", 0, _MAX_SLAVE_ADDRESS)
-    with _open_instrument(args, args.slave) as instrument:
+    with _open_selected_slave(args) as instrument:
         _write_selection(instrument, _selection(args), args.values)
     if not args.json:
         print(f"Wrote {' '.join(args.values)} to slave {args.slave} at register {args.register}")
@@ -281,8 +285,7 @@ def _command_write(args: argparse.Namespace) -> int:
 
 def _command_monitor(args: argparse.Namespace) -> int:
     """``monitor``: poll values at an interval; redraw in place on a terminal."""
-    _check_option(args.slave, "-a/--slave", 0, _MAX_SLAVE_ADDRESS)
-    with _open_instrument(args, args.slave) as instrument:
+    with _open_selected_slave(args) as instrument:
         return _monitor(args, instrument)
 
 
