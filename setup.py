@@ -1,4 +1,4 @@
-"""Packaging for MinimalModbus: two modules, pyserial the only dependency."""
+"""Packaging for MinimalModbus: driver, command line, test double, simulator; pyserial the only dependency."""
 
 import re
 from pathlib import Path
@@ -17,10 +17,10 @@ setup(
     author="MinimalModbus maintainers",
     license="Apache License, Version 2.0",
     url="https://github.com/pyhys/minimalmodbus",
-    py_modules=["minimalmodbus", "dummy_serial"],
+    py_modules=["minimalmodbus", "minimalmodbus_cli", "dummy_serial", "minimalmodbus_simulator"],
     python_requires=">=3.9",
     install_requires=["pyserial>=3.0"],
-    entry_points={"console_scripts": ["minimalmodbus = minimalmodbus:main"]},
+    entry_points={"console_scripts": ["minimalmodbus = minimalmodbus_cli:main"]},
     extras_require={
         "test": ["pytest>=7", "hypothesis>=6"],
         "lint": ["ruff>=0.5", "mypy>=1.10", "types-pyserial"],

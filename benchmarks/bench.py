@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Measure MinimalModbus RTU transactions over a real pseudo-terminal pair.
 
-A Modbus RTU slave of this script's own (its own CRC, nothing imported from
-``minimalmodbus`` or ``dummy_serial``) runs in a child process on one end of
-a ``pty.openpty()`` pair. ``minimalmodbus.Instrument`` opens the other end by
+A simulated Modbus RTU slave (``minimalmodbus_simulator``, which has its
+own CRC and imports nothing from ``minimalmodbus``) runs in a child process
+on one end of a ``pty.openpty()`` pair; this script adds the line: frame
+timing, wire-time emulation and counters. ``minimalmodbus.Instrument`` opens the other end by
 name, exactly as it would open ``/dev/ttyUSB0``, so every call goes through
 pyserial, termios and the kernel. With ``--baud`` the slave holds each reply
 back until the moment its last byte would have arrived on a real line, so the
@@ -41,6 +42,9 @@ from typing import IO, Any, NoReturn
 SCRIPT = Path(__file__).resolve()
 EXIT_USAGE = 2  # bad options, or minimalmodbus cannot be imported
 REPO_ROOT = SCRIPT.parent.parent
+sys.path.insert(0, str(REPO_ROOT))  # this checkout's modules, not installed ones
+
+import minimalmodbus_simulator as simulator  # noqa: E402  (needs the path above)
 
 # ---------------------------------------------------------------------------
 # Modbus facts (Serial Line V1.02, Application Protocol V1.1b3)
@@ -56,16 +60,8 @@ BROADCAST_ADDRESS = 0
 SLAVE_ADDRESS = 1  # the only slave address the responder answers
 SILENT_SLAVE_ADDRESS = 2  # used by the "no reply" workload
 
-# Application Protocol §7: exception codes used by the responder.
-ILLEGAL_FUNCTION = 1
+# Application Protocol §7: the exception code of the "exception" workload.
 ILLEGAL_DATA_ADDRESS = 2
-ILLEGAL_DATA_VALUE = 3
-
-# Application Protocol §6: quantity limits per function code.
-MAX_BITS_READ = 2000
-MAX_BITS_WRITTEN = 1968
-MAX_REGISTERS_READ = 125
-MAX_REGISTERS_WRITTEN = 123
 
 
 def inter_frame_silence(baud: int, bits_per_char: int) -> float:
@@ -81,39 +77,7 @@ def wire_time(number_of_bytes: int, baud: int, bits_per_char: int) -> float:
 
 
 # ---------------------------------------------------------------------------
-# CRC-16/MODBUS: reflected polynomial 0xA001, initial value 0xFFFF, no final
-# XOR, appended low byte first. The CRC over a frame including its CRC is 0.
-# ---------------------------------------------------------------------------
-
-
-def _build_crc_table() -> tuple[int, ...]:
-    table = []
-    for byte in range(256):
-        crc = byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-        table.append(crc)
-    return tuple(table)
-
-
-CRC_TABLE = _build_crc_table()
-
-
-def crc16(data: bytes) -> int:
-    """CRC-16/MODBUS of ``data`` (0x4B37 for ``b"123456789"``)."""
-    crc = 0xFFFF
-    for byte in data:
-        crc = (crc >> 8) ^ CRC_TABLE[(crc ^ byte) & 0xFF]
-    return crc
-
-
-def with_crc(frame: bytes) -> bytes:
-    """``frame`` with its CRC appended, low byte first."""
-    return frame + struct.pack("<H", crc16(frame))
-
-
-# ---------------------------------------------------------------------------
-# The responder's memory and its answers (pure)
+# The responder's slave: the simulator's, with this map
 # ---------------------------------------------------------------------------
 
 MAP_SIZE = 1000  # registers and coils 0..999 exist; from 1000 on: exception 2
@@ -129,144 +93,28 @@ def initial_coil_value(coiladdress: int) -> int:
     return 1 if coiladdress % 2 == 0 else 0
 
 
-class SlaveMemory:
-    """Registers and coils of the responder (inputs share them)."""
-
-    def __init__(self) -> None:
-        self.registers = [initial_register_value(a) for a in range(MAP_SIZE)]
-        self.coils = [initial_coil_value(a) for a in range(MAP_SIZE)]
-
-
-class SlaveError(Exception):
-    """Raised inside a handler: answer with this exception code."""
-
-    def __init__(self, exception_code: int) -> None:
-        super().__init__(exception_code)
-        self.exception_code = exception_code
+def make_bus() -> simulator.SimulatedBus:
+    """Slave address 1 with the map above, on an RTU bus."""
+    registers = {address: initial_register_value(address) for address in range(MAP_SIZE)}
+    bits = {address: initial_coil_value(address) for address in range(MAP_SIZE)}
+    slave = simulator.SimulatedSlave(
+        coils=bits, discrete_inputs=bits, holding_registers=registers, input_registers=registers
+    )
+    return simulator.SimulatedBus({SLAVE_ADDRESS: slave}, simulator.MODE_RTU)
 
 
-def _check_quantity(quantity: int, maximum: int) -> None:
-    if not 1 <= quantity <= maximum:
-        raise SlaveError(ILLEGAL_DATA_VALUE)
+BAD_FRAMES = simulator.DiagnosticCounter.BUS_COMMUNICATION_ERROR  # frames with a bad CRC
 
 
-def _check_range(start: int, quantity: int) -> None:
-    if start + quantity > MAP_SIZE:
-        raise SlaveError(ILLEGAL_DATA_ADDRESS)
+def request_complete(buffer: bytes | bytearray) -> int | None:
+    """The length of the complete request at the start of ``buffer``, else None."""
+    length = simulator.rtu_request_length(bytes(buffer))
+    return length if length is not None and len(buffer) >= length else None
 
 
-def pack_bits(bits: Sequence[int]) -> bytes:
-    """Bits packed LSB first, unused high bits of the last byte 0."""
-    packed = bytearray((len(bits) + 7) // 8)
-    for index, bit in enumerate(bits):
-        if bit:
-            packed[index // 8] |= 1 << (index % 8)
-    return bytes(packed)
-
-
-def unpack_bits(packed: bytes, number_of_bits: int) -> list[int]:
-    return [(packed[index // 8] >> (index % 8)) & 1 for index in range(number_of_bits)]
-
-
-def _read_bits(data: bytes, memory: SlaveMemory) -> bytes:
-    start, quantity = struct.unpack(">HH", data)
-    _check_quantity(quantity, MAX_BITS_READ)
-    _check_range(start, quantity)
-    packed = pack_bits(memory.coils[start : start + quantity])
-    return bytes([len(packed)]) + packed
-
-
-def _read_registers(data: bytes, memory: SlaveMemory) -> bytes:
-    start, quantity = struct.unpack(">HH", data)
-    _check_quantity(quantity, MAX_REGISTERS_READ)
-    _check_range(start, quantity)
-    values = memory.registers[start : start + quantity]
-    return bytes([2 * quantity]) + struct.pack(f">{quantity}H", *values)
-
-
-def _write_single_coil(data: bytes, memory: SlaveMemory) -> bytes:
-    coiladdress, value = struct.unpack(">HH", data)
-    if value not in (0xFF00, 0x0000):
-        raise SlaveError(ILLEGAL_DATA_VALUE)
-    _check_range(coiladdress, 1)
-    memory.coils[coiladdress] = 1 if value else 0
-    return data
-
-
-def _write_single_register(data: bytes, memory: SlaveMemory) -> bytes:
-    registeraddress, value = struct.unpack(">HH", data)
-    _check_range(registeraddress, 1)
-    memory.registers[registeraddress] = value
-    return data
-
-
-def _write_multiple_coils(data: bytes, memory: SlaveMemory) -> bytes:
-    start, quantity, byte_count = struct.unpack(">HHB", data[:5])
-    _check_quantity(quantity, MAX_BITS_WRITTEN)
-    if byte_count != (quantity + 7) // 8 or len(data) != 5 + byte_count:
-        raise SlaveError(ILLEGAL_DATA_VALUE)
-    _check_range(start, quantity)
-    memory.coils[start : start + quantity] = unpack_bits(data[5:], quantity)
-    return data[:4]
-
-
-def _write_multiple_registers(data: bytes, memory: SlaveMemory) -> bytes:
-    start, quantity, byte_count = struct.unpack(">HHB", data[:5])
-    _check_quantity(quantity, MAX_REGISTERS_WRITTEN)
-    if byte_count != 2 * quantity or len(data) != 5 + byte_count:
-        raise SlaveError(ILLEGAL_DATA_VALUE)
-    _check_range(start, quantity)
-    memory.registers[start : start + quantity] = struct.unpack(f">{quantity}H", data[5:])
-    return data[:4]
-
-
-# Per function code: the handler turning request data into response data.
-PDU_HANDLERS: dict[int, Callable[[bytes, SlaveMemory], bytes]] = {
-    1: _read_bits,
-    2: _read_bits,
-    3: _read_registers,
-    4: _read_registers,
-    5: _write_single_coil,
-    6: _write_single_register,
-    15: _write_multiple_coils,
-    16: _write_multiple_registers,
-}
-
-# Request frame lengths (RTU, with address and CRC): fixed, or 9 + the byte
-# count found at index 6.
-FIXED_REQUEST_LENGTHS = {1: 8, 2: 8, 3: 8, 4: 8, 5: 8, 6: 8}
-BYTE_COUNT_REQUESTS = (15, 16)
-UNKNOWN_LENGTH = -1
-
-
-def request_length(buffer: bytes | bytearray) -> int | None:
-    """Length of the request frame at the start of ``buffer``.
-
-    Returns:
-        The length; None when more bytes are needed to know it; or
-        UNKNOWN_LENGTH for a function code the responder does not know (the
-        frame then ends at the next silence).
-    """
-    if len(buffer) < 2:
-        return None
-    functioncode = buffer[1]
-    if functioncode in FIXED_REQUEST_LENGTHS:
-        return FIXED_REQUEST_LENGTHS[functioncode]
-    if functioncode in BYTE_COUNT_REQUESTS:
-        return 9 + buffer[6] if len(buffer) >= 7 else None
-    return UNKNOWN_LENGTH
-
-
-def answer_pdu(pdu: bytes, memory: SlaveMemory) -> bytes:
-    """The response PDU (function code + data) to a request PDU."""
-    functioncode = pdu[0]
-    handler = PDU_HANDLERS.get(functioncode)
-    try:
-        if handler is None:
-            raise SlaveError(ILLEGAL_FUNCTION)
-        return bytes([functioncode]) + handler(pdu[1:], memory)
-    except SlaveError as error:
-        return bytes([functioncode | 0x80, error.exception_code])
+def with_crc(message: bytes) -> bytes:
+    """An RTU frame: slave address, function code and data, then the CRC."""
+    return simulator.build_frame(simulator.MODE_RTU, message[0], message[1:])
 
 
 # ---------------------------------------------------------------------------
@@ -362,7 +210,7 @@ class Responder:
     def __init__(self, fd: int, config: ResponderConfig) -> None:
         self.fd = fd
         self.config = config
-        self.memory = SlaveMemory()
+        self.bus = make_bus()
         self.stats = ResponderStats()
         self.pending = bytearray()
         self.first_byte_time = 0.0  # of the frame at the start of pending
@@ -408,8 +256,8 @@ class Responder:
         self.pending += data
         self.last_byte_time = now
         while True:
-            length = request_length(self.pending)
-            if length is None or length == UNKNOWN_LENGTH or len(self.pending) < length:
+            length = request_complete(self.pending)
+            if length is None:
                 return
             frame = bytes(self.pending[:length])
             del self.pending[:length]
@@ -418,7 +266,7 @@ class Responder:
 
     def end_of_silence(self, now: float) -> None:
         """A frame of unknown length is complete; an incomplete one is dropped."""
-        if request_length(self.pending) == UNKNOWN_LENGTH:
+        if simulator.rtu_request_length(bytes(self.pending)) is None:
             self.handle_frame(bytes(self.pending), self.first_byte_time, now)
         else:
             self.stats.dropped += 1
@@ -429,17 +277,18 @@ class Responder:
         if self.last_frame_end is not None:
             self.stats.add_gap(first_byte_time - self.last_frame_end, self.config.silence)
         self.last_frame_end = request_end
-        if len(frame) < 4 or crc16(frame) != 0:
+        counters = self.bus.slaves[SLAVE_ADDRESS].counters  # the slave counts bad frames too
+        bad_frames = counters[BAD_FRAMES]
+        reply = b"".join(data for _, data in self.bus(frame))  # no faults: one chunk or none
+        self.bus.requests.clear()  # this script counts for itself
+        if counters[BAD_FRAMES] > bad_frames:
             self.stats.bad_crc += 1
             return
-        slaveaddress = frame[0]
-        if slaveaddress not in (SLAVE_ADDRESS, BROADCAST_ADDRESS):
+        if frame[0] not in (SLAVE_ADDRESS, BROADCAST_ADDRESS):
             self.stats.ignored += 1
             return
-        response_pdu = answer_pdu(frame[1:-2], self.memory)
-        if slaveaddress == BROADCAST_ADDRESS:
+        if not reply:  # a broadcast
             return
-        reply = with_crc(bytes([SLAVE_ADDRESS]) + response_pdu)
         self.last_frame_end = self.send_reply(reply, len(frame), request_end)
         self.stats.replies += 1
 
@@ -609,7 +458,7 @@ SELFTEST_EXCHANGES: list[tuple[str, str, str | None]] = [
     ("fc 3 at 1000: illegal data address", "01 03 03 E8 00 01 04 7A", "01 83 02 C0 F1"),
     ("fc 3, 2 registers at 999: crosses 1000", "01 03 03 E7 00 02 74 78", "01 83 02 C0 F1"),
     ("fc 3, 126 registers: illegal value", "01 03 00 00 00 7E C5 EA", "01 83 03 01 31"),
-    ("fc 7 (unsupported): illegal function", "01 07 41 E2", "01 87 01 82 30"),
+    ("fc 9 (unsupported): illegal function", "01 09 C0 26", "01 89 01 86 50"),
     ("slave address 2: silence", "02 03 00 00 00 01 84 39", None),
     ("bad CRC: silence", "01 03 00 00 00 01 84 0B", None),
     ("garbage: silence", "FF FF FF", None),
@@ -693,7 +542,7 @@ def selftest_timing(fd: int, baud: int, bits_per_char: int, chunk_bytes: int) ->
             start = time.perf_counter()  # before the write: the responder may
             os.write(fd, request)  # see the request before write() returns here
             reply, first, last = read_reply(fd, response_bytes, 1.0)
-            if len(reply) != response_bytes or crc16(reply) != 0:
+            if len(reply) != response_bytes or simulator.crc16(reply) != 0:
                 failures.append(f"{baud} baud: bad reply {_hex(reply)} to {request_hex}")
                 break
             errors_last.append(last - start - expected_last)
@@ -734,7 +583,7 @@ def selftest_gaps(fd: int, responder: ResponderProcess, silence: float) -> list[
 
 def run_selftest(args: argparse.Namespace) -> int:
     failures: list[str] = []
-    check_value = crc16(b"123456789")
+    check_value = simulator.crc16(b"123456789")
     print(f"CRC-16/MODBUS of '123456789': 0x{check_value:04X} (expected 0x4B37)")
     if check_value != 0x4B37:
         failures.append("CRC check value")

@@ -5,8 +5,9 @@ Build the pages and run every example (from the repository root)::
     sphinx-build -W -b html doc doc/_build/html
     sphinx-build -W -b doctest doc doc/_build/doctest
 
-Nothing is generated beforehand: autodoc imports ``minimalmodbus`` and
-``dummy_serial`` straight from the repository root.
+Nothing is generated beforehand: autodoc imports ``minimalmodbus``,
+``dummy_serial`` and ``minimalmodbus_simulator`` straight from the
+repository root.
 """
 
 import doctest
@@ -72,20 +73,13 @@ import serial as _pyserial
 _REAL_SERIAL_CLASS = _pyserial.Serial  # the global clean-up puts it back
 
 
-def crc16(data):
-    """CRC-16/MODBUS, computed here rather than by the driver under test."""
-    crc = 0xFFFF
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-    return crc
-
-
 def rtu(slaveaddress, pdu_hex):
-    """An RTU frame: slave address, the PDU given in hex, CRC (low byte first)."""
-    frame = bytes((slaveaddress,)) + bytes.fromhex(pdu_hex)
-    return frame + crc16(frame).to_bytes(2, "little")
+    """An RTU frame: slave address, the PDU given in hex, CRC (low byte first).
+
+    Framed by the simulator, which has its own CRC: not by the driver under test.
+    """
+    import minimalmodbus_simulator
+    return minimalmodbus_simulator.build_frame("rtu", slaveaddress, bytes.fromhex(pdu_hex))
 
 
 def record(slaveaddress, request_pdu_hex, response_pdu_hex):

@@ -1,18 +1,25 @@
-"""Shared fixtures: a fake clock, and dummy_serial installed as the port class.
+"""Shared fixtures: a fake clock, dummy_serial installed as the port class, simulated slaves on a pty.
 
 Time is never spent for real in tests that use ``dummy``: both modules'
 clock wrappers (``_now``/``_sleep``) are replaced by one fake clock that
 moves only when somebody sleeps on it, and records every sleep.
+
+``serve`` starts :class:`minimalmodbus_simulator.PtyServer` s for a test
+(the one slave of every test on a real tty: command line, interoperability,
+transactions) and stops and checks them afterwards.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import ast
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 import dummy_serial
 import minimalmodbus
+import minimalmodbus_simulator
 
 
 class FakeClock:
@@ -68,3 +75,53 @@ def dummy(monkeypatch: pytest.MonkeyPatch, fake_clock: FakeClock) -> Iterator[di
     minimalmodbus.forget_ports()
     yield responses
     minimalmodbus.forget_ports()
+
+
+def forget_port(name: str) -> None:
+    """Close and forget the port minimalmodbus opened (and shares) by this name."""
+    port = minimalmodbus._serialports.pop(name, None)
+    if port is not None and port.is_open:
+        port.close()
+
+
+Serve = Callable[[minimalmodbus_simulator.SimulatedBus], minimalmodbus_simulator.PtyServer]
+"""What the ``serve`` fixture gives: start serving a bus on a new pty."""
+
+
+@pytest.fixture
+def serve() -> Iterator[Serve]:
+    """Start PtyServers; at the end close our ports to them, stop them, check them."""
+    pytest.importorskip("termios", reason="needs pseudo-terminals (POSIX)")
+    servers: list[minimalmodbus_simulator.PtyServer] = []
+
+    def start(bus: minimalmodbus_simulator.SimulatedBus) -> minimalmodbus_simulator.PtyServer:
+        server = minimalmodbus_simulator.PtyServer(bus)
+        server.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        forget_port(server.path)
+        server.stop()
+        assert not server.is_running
+        assert server.error is None, f"the PtyServer failed: {server.error!r}"
+
+
+def module_imports(path: str | None) -> set[str]:
+    """The top-level packages a module's source imports anywhere but in ``if __name__ == "__main__":``."""
+    tree = ast.parse(Path(path or "").read_text(encoding="utf-8"))
+    imported: set[str] = set()
+    for statement in tree.body:
+        if isinstance(statement, ast.If) and "__main__" in ast.unparse(statement.test):
+            continue
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                imported.add((node.module or "").split(".")[0])
+    return imported
+
+
+OUR_MODULES = {"minimalmodbus", "minimalmodbus_cli", "dummy_serial", "minimalmodbus_simulator"}
+"""The modules of this repository; imports among them point one way (doc/develop.rst)."""

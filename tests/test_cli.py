@@ -1,8 +1,8 @@
 """The command-line tool (``python -m minimalmodbus``) against simulated slaves on a real pty.
 
-Each test serves a :class:`dummy_serial.SimulatedBus` with
-:class:`dummy_serial.PtyServer` (fixture ``serve``) and runs
-``minimalmodbus.main([...])`` in-process, reading stdout and stderr with
+Each test serves a :class:`minimalmodbus_simulator.SimulatedBus` with
+:class:`minimalmodbus_simulator.PtyServer` (fixture ``serve``) and runs
+``minimalmodbus_cli.main([...])`` in-process, reading stdout and stderr with
 ``capsys``; a few tests start ``python -m minimalmodbus`` with
 ``subprocess`` to check the entry point, the exit status of the process
 and ``simulate`` (which serves until SIGINT).
@@ -17,12 +17,13 @@ cannot be opened, 130 interrupted. The helper :func:`run` turns a
 a test checks the code whichever way ``main`` ends.
 
 POSIX only (pseudo-terminals). Every test takes a few milliseconds; no
-test waits for an interval for real (``minimalmodbus._sleep`` is replaced
+test waits for an interval for real (``minimalmodbus_cli._sleep`` is replaced
 where an interval is asked for).
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -32,19 +33,21 @@ import struct
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import serial
+from conftest import OUR_MODULES, Serve, forget_port, module_imports
 from frames import rtu  # the tests' own CRC, not the driver's
 
 pytest.importorskip("termios", reason="needs pseudo-terminals (POSIX)")
 
-import dummy_serial
 import minimalmodbus
+import minimalmodbus_cli
+import minimalmodbus_simulator
 
 REPO = Path(__file__).resolve().parent.parent
 SLAVE = 1
@@ -62,14 +65,31 @@ SPECIAL_HOLDING = {
     30: 1234,  # 123.4 with --decimals 1
     31: 0xFF85,  # int16 -123; -1.23 with --decimals 2
     32: 0xFFF6,  # int16 -10
-    40: 0x1234, 41: 0x5678,  # uint32 0x12345678 (big)
-    42: 0xFFFF, 43: 0xFFFE,  # int32 -2 (big)
-    44: 0x449A, 45: 0x5000,  # float32 1234.5 (big)
-    46: 0x5000, 47: 0x449A,  # float32 1234.5 (littleswap: words swapped)
-    50: 0x3FD5, 51: 0x5555, 52: 0x5555, 53: 0x5555,  # float64 1/3 (big)
-    60: 0x4D6F, 61: 0x6462, 62: 0x7573, 63: 0x2052, 64: 0x5455,  # "Modbus RTU"
-    70: 0x0102, 71: 0x0304, 72: 0x0506, 73: 0x0708,  # uint64 0x0102030405060708
-    74: 0xFFFF, 75: 0xFFFF, 76: 0xFFFF, 77: 0xFFFE,  # int64 -2
+    40: 0x1234,
+    41: 0x5678,  # uint32 0x12345678 (big)
+    42: 0xFFFF,
+    43: 0xFFFE,  # int32 -2 (big)
+    44: 0x449A,
+    45: 0x5000,  # float32 1234.5 (big)
+    46: 0x5000,
+    47: 0x449A,  # float32 1234.5 (littleswap: words swapped)
+    50: 0x3FD5,
+    51: 0x5555,
+    52: 0x5555,
+    53: 0x5555,  # float64 1/3 (big)
+    60: 0x4D6F,
+    61: 0x6462,
+    62: 0x7573,
+    63: 0x2052,
+    64: 0x5455,  # "Modbus RTU"
+    70: 0x0102,
+    71: 0x0304,
+    72: 0x0506,
+    73: 0x0708,  # uint64 0x0102030405060708
+    74: 0xFFFF,
+    75: 0xFFFF,
+    76: 0xFFFF,
+    77: 0xFFFE,  # int64 -2
 }
 INPUT_FLOAT = {90: 0xBE20, 91: 0x0000}  # float32 -0.15625 in input registers 90..91
 
@@ -90,9 +110,9 @@ def discrete_input(address: int) -> int:
     return int(address % 3 == 0)  # another pattern than the coils: a wrong table shows
 
 
-def make_slave() -> dummy_serial.SimulatedSlave:
+def make_slave() -> minimalmodbus_simulator.SimulatedSlave:
     """Registers, coils and discrete inputs 0..99, each table with its own values."""
-    return dummy_serial.SimulatedSlave(
+    return minimalmodbus_simulator.SimulatedSlave(
         coils={address: coil(address) for address in range(100)},
         discrete_inputs={address: discrete_input(address) for address in range(100)},
         holding_registers={address: holding(address) for address in range(100)},
@@ -111,7 +131,7 @@ def words(fmt: str, *values: float) -> list[int]:
 # ---------------------------------------------------------------------------
 
 
-class RecordingBus(dummy_serial.SimulatedBus):
+class RecordingBus(minimalmodbus_simulator.SimulatedBus):
     """A SimulatedBus (which records every request) that also lists their function codes."""
 
     def function_codes(self) -> list[int]:
@@ -122,20 +142,13 @@ class RecordingBus(dummy_serial.SimulatedBus):
 class Sim:
     """A served bus with one slave at address SLAVE."""
 
-    server: dummy_serial.PtyServer
+    server: minimalmodbus_simulator.PtyServer
     bus: RecordingBus
-    slave: dummy_serial.SimulatedSlave
+    slave: minimalmodbus_simulator.SimulatedSlave
 
     @property
     def path(self) -> str:
         return self.server.path
-
-
-def _forget_port(name: str) -> None:
-    """Close and forget the port minimalmodbus opened (and shares) by this name."""
-    port = minimalmodbus._serialports.pop(name, None)
-    if port is not None and port.is_open:
-        port.close()
 
 
 @pytest.fixture(autouse=True)
@@ -144,30 +157,11 @@ def forget_ports() -> Iterator[None]:
     before = set(minimalmodbus._serialports)
     yield
     for name in set(minimalmodbus._serialports) - before:
-        _forget_port(name)
+        forget_port(name)
 
 
 @pytest.fixture
-def serve() -> Iterator[Callable[[dummy_serial.SimulatedBus], dummy_serial.PtyServer]]:
-    """Start PtyServers; at the end close our ports to them, stop them, check them."""
-    servers: list[dummy_serial.PtyServer] = []
-
-    def start(bus: dummy_serial.SimulatedBus) -> dummy_serial.PtyServer:
-        server = dummy_serial.PtyServer(bus)
-        server.start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        _forget_port(server.path)
-        server.stop()
-        assert not server.is_running
-        assert server.error is None, f"the PtyServer failed: {server.error!r}"
-
-
-@pytest.fixture
-def sim(serve: Callable[[dummy_serial.SimulatedBus], dummy_serial.PtyServer]) -> Sim:
+def sim(serve: Serve) -> Sim:
     """One simulated slave (address SLAVE, map above) on a pty."""
     slave = make_slave()
     bus = RecordingBus({SLAVE: slave})
@@ -175,9 +169,9 @@ def sim(serve: Callable[[dummy_serial.SimulatedBus], dummy_serial.PtyServer]) ->
 
 
 def run(argv: Sequence[str]) -> int:
-    """``minimalmodbus.main(argv)``'s exit code, also when it ends with SystemExit."""
+    """``minimalmodbus_cli.main(argv)``'s exit code, also when it ends with SystemExit."""
     try:
-        return minimalmodbus.main(list(argv))
+        return minimalmodbus_cli.main(list(argv))
     except SystemExit as exit_:
         assert isinstance(exit_.code, int), f"SystemExit with {exit_.code!r}"
         return exit_.code
@@ -207,7 +201,12 @@ def python_m(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
     """``python -m minimalmodbus ARGS`` from the repository root."""
     return subprocess.run(  # type: ignore[call-overload, no-any-return]
         [sys.executable, "-m", "minimalmodbus", *args],
-        cwd=REPO, capture_output=True, text=True, timeout=PROCESS_SECONDS, check=False, **kwargs,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=PROCESS_SECONDS,
+        check=False,
+        **kwargs,
     )
 
 
@@ -227,7 +226,10 @@ def test_read_holding_uint16_human_output(sim: Sim, capsys: pytest.CaptureFixtur
 def test_read_defaults_to_one_holding_register_at_0(sim: Sim, capsys: pytest.CaptureFixture[str]) -> None:
     document = run_json(capsys, ["read", sim.path])
     assert document == {
-        "slave": 1, "table": "holding", "format": "uint16", "values": [{"register": 0, "value": 0}]
+        "slave": 1,
+        "table": "holding",
+        "format": "uint16",
+        "values": [{"register": 0, "value": 0}],
     }
     assert sim.bus.requests == [rtu(SLAVE, 3, b"\x00\x00\x00\x01")]
 
@@ -256,23 +258,27 @@ def test_read_defaults_to_one_holding_register_at_0(sim: Sim, capsys: pytest.Cap
         (["-t", "4:float32", "-r", "44"], [1234.5]),
         (["-t", "4:float", "-r", "44"], [1234.5]),  # mbpoll's 4:float is float32
         (["-t", "4:float", "-r", "46", "-B", "littleswap"], [1234.5]),
-        (["-t", "4:float32", "-r", "44", "-c", "2", "-B", "littleswap"], [
-            struct.unpack(">f", bytes.fromhex("5000449A"))[0],
-            struct.unpack(">f", bytes.fromhex("449A5000"))[0],
-        ]),
+        (
+            ["-t", "4:float32", "-r", "44", "-c", "2", "-B", "littleswap"],
+            [
+                struct.unpack(">f", bytes.fromhex("5000449A"))[0],
+                struct.unpack(">f", bytes.fromhex("449A5000"))[0],
+            ],
+        ),
         (["-t", "4:float64", "-r", "50"], [1 / 3]),
-        (["-t", "4:float64", "-r", "50", "-B", "little"], [
-            struct.unpack("<d", struct.pack(">4H", 0x3FD5, 0x5555, 0x5555, 0x5555))[0]
-        ]),
+        (
+            ["-t", "4:float64", "-r", "50", "-B", "little"],
+            [struct.unpack("<d", struct.pack(">4H", 0x3FD5, 0x5555, 0x5555, 0x5555))[0]],
+        ),
         (["-t", "4:uint64", "-r", "70"], [0x0102030405060708]),
         (["-t", "4:int64", "-r", "74"], [-2]),
         (["-t", "4:uint64", "-r", "70", "-B", "littleswap"], [0x0708050603040102]),
         (["-t", "4:string", "-r", "60", "-c", "5"], ["Modbus RTU"]),
         (["-t", "4:string", "-r", "60", "-c", "3"], ["Modbus"]),
     ],
-    ids=lambda value: " ".join(value) if isinstance(value, list) and all(
-        isinstance(item, str) for item in value
-    ) else None,
+    ids=lambda value: (
+        " ".join(value) if isinstance(value, list) and all(isinstance(item, str) for item in value) else None
+    ),
 )
 def test_read_holding_formats_json(
     sim: Sim, capsys: pytest.CaptureFixture[str], options: list[str], expected: list[object]
@@ -308,15 +314,38 @@ def test_read_human_output_of_formats(sim: Sim, capsys: pytest.CaptureFixture[st
     assert capsys.readouterr().out == "Slave 1, holding, uint16:\n  [30] 123.4\n"
 
 
-def test_read_other_slave_address(serve: Callable[..., dummy_serial.PtyServer],
-                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_read_reserved_slave_address_and_whole_values_as_ints(
+    serve: Serve, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue 10: -a accepts 248..255 (0xF8 is the PZEM meters' general address), and a
+    # whole value with decimals prints as an int, as read_register returns it (2.x)
+    meter = make_slave()
+    meter.input_registers[0] = 2300  # 230.0 V
+    bus = RecordingBus({0xF8: meter})
+    server = serve(bus)
+    document = run_json(capsys, ["read", server.path, "-a", "248", "-t", "3", "--decimals", "1"])
+    assert document == {
+        "slave": 248,
+        "table": "input",
+        "format": "uint16",
+        "values": [{"register": 0, "value": 230}],
+    }
+    assert run(["read", server.path, "-a", "248", "-t", "3", "--decimals", "1"]) == 0
+    assert capsys.readouterr().out == "Slave 248, input, uint16:\n  [0] 230\n"
+    assert bus.requests == [rtu(0xF8, 4, b"\x00\x00\x00\x01")] * 2
+
+
+def test_read_other_slave_address(serve: Serve, capsys: pytest.CaptureFixture[str]) -> None:
     other = make_slave()
     other.holding_registers[0] = 4242
     bus = RecordingBus({SLAVE: make_slave(), 17: other})
     server = serve(bus)
     document = run_json(capsys, ["read", server.path, "-a", "17"])
     assert document == {
-        "slave": 17, "table": "holding", "format": "uint16", "values": [{"register": 0, "value": 4242}]
+        "slave": 17,
+        "table": "holding",
+        "format": "uint16",
+        "values": [{"register": 0, "value": 4242}],
     }
     assert bus.requests == [rtu(17, 3, b"\x00\x00\x00\x01")]
 
@@ -444,9 +473,8 @@ def test_port_refusing_a_setting_exits_3(
     assert "Invalid argument" in captured.err
 
 
-def test_read_ascii_mode(serve: Callable[..., dummy_serial.PtyServer],
-                         capsys: pytest.CaptureFixture[str]) -> None:
-    bus = RecordingBus({SLAVE: make_slave()}, dummy_serial.MODE_ASCII)
+def test_read_ascii_mode(serve: Serve, capsys: pytest.CaptureFixture[str]) -> None:
+    bus = RecordingBus({SLAVE: make_slave()}, minimalmodbus_simulator.MODE_ASCII)
     server = serve(bus)
     assert read_values(capsys, server.path, "--mode", "ascii", "-r", "7", "-c", "2") == [70, 80]
     assert bus.requests == [b":010300070002F3\r\n"]
@@ -471,35 +499,54 @@ def test_read_debug_prints_the_frames(sim: Sim, capsys: pytest.CaptureFixture[st
         (["-r", "10"], ["123"], [123], [123]),
         (["-r", "10"], ["1", "65535", "0x10"], [1, 65535, 16], [1, 65535, 16]),
         (["-t", "4:uint16", "-r", "10"], ["0"], [0], [0]),
-        (["-t", "4:int16", "-r", "10"], ["-5", "32767", "-32768"], [0xFFFB, 0x7FFF, 0x8000],
-         [-5, 32767, -32768]),
+        (
+            ["-t", "4:int16", "-r", "10"],
+            ["-5", "32767", "-32768"],
+            [0xFFFB, 0x7FFF, 0x8000],
+            [-5, 32767, -32768],
+        ),
         (["-t", "4:hex", "-r", "10"], ["0x1F2E", "0xffff"], [0x1F2E, 0xFFFF], ["0x1F2E", "0xFFFF"]),
         (["--decimals", "1", "-r", "10"], ["123.4", "0.5"], [1234, 5], [123.4, 0.5]),
         (["-t", "4:int16", "--decimals", "2", "-r", "10"], ["-1.23"], [0xFF85], [-1.23]),
         (["-t", "4:uint32", "-r", "10"], ["0x12345678"], [0x1234, 0x5678], [0x12345678]),
         (["-t", "4:uint32", "-r", "10", "-B", "little"], ["0x12345678"], [0x7856, 0x3412], [0x12345678]),
         (["-t", "4:uint32", "-r", "10", "-B", "bigswap"], ["0x12345678"], [0x3412, 0x7856], [0x12345678]),
-        (["-t", "4:uint32", "-r", "10", "-B", "littleswap"], ["0x12345678"], [0x5678, 0x1234],
-         [0x12345678]),
+        (["-t", "4:uint32", "-r", "10", "-B", "littleswap"], ["0x12345678"], [0x5678, 0x1234], [0x12345678]),
         (["-t", "4:int", "-r", "10"], ["-2", "100000"], [0xFFFF, 0xFFFE, 0x0001, 0x86A0], [-2, 100000]),
         (["-t", "4:int64", "-r", "10"], ["-2"], [0xFFFF, 0xFFFF, 0xFFFF, 0xFFFE], [-2]),
-        (["-t", "4:uint64", "-r", "10"], ["0x0102030405060708"], [0x0102, 0x0304, 0x0506, 0x0708],
-         [0x0102030405060708]),
+        (
+            ["-t", "4:uint64", "-r", "10"],
+            ["0x0102030405060708"],
+            [0x0102, 0x0304, 0x0506, 0x0708],
+            [0x0102030405060708],
+        ),
         (["-t", "4:float", "-r", "10"], ["1234.5"], [0x449A, 0x5000], [1234.5]),
-        (["-t", "4:float32", "-r", "10", "-B", "littleswap"], ["-0.15625", "2"],
-         [0x0000, 0xBE20, 0x0000, 0x4000], [-0.15625, 2.0]),
+        (
+            ["-t", "4:float32", "-r", "10", "-B", "littleswap"],
+            ["-0.15625", "2"],
+            [0x0000, 0xBE20, 0x0000, 0x4000],
+            [-0.15625, 2.0],
+        ),
         (["-t", "4:float64", "-r", "10"], ["0.3333333333333333"], words("d", 1 / 3), [1 / 3]),
-        (["-t", "4:string", "-r", "10", "-c", "4"], ["hi", "there"], [0x6869, 0x2074, 0x6865, 0x7265],
-         ["hi there"]),
+        (
+            ["-t", "4:string", "-r", "10", "-c", "4"],
+            ["hi", "there"],
+            [0x6869, 0x2074, 0x6865, 0x7265],
+            ["hi there"],
+        ),
         (["-t", "4:string", "-r", "10", "-c", "3"], ["abc"], [0x6162, 0x6320, 0x2020], ["abc   "]),
     ],
-    ids=lambda value: " ".join(value) if isinstance(value, list) and all(
-        isinstance(item, str) for item in value
-    ) else None,
+    ids=lambda value: (
+        " ".join(value) if isinstance(value, list) and all(isinstance(item, str) for item in value) else None
+    ),
 )
 def test_write_holding_registers(
-    sim: Sim, capsys: pytest.CaptureFixture[str],
-    options: list[str], values: list[str], registers: list[int], read_back: list[object],
+    sim: Sim,
+    capsys: pytest.CaptureFixture[str],
+    options: list[str],
+    values: list[str],
+    registers: list[int],
+    read_back: list[object],
 ) -> None:
     assert run(["write", sim.path, *options, *values]) == 0
     captured = capsys.readouterr()
@@ -547,10 +594,11 @@ def test_write_several_coils_uses_fc15(sim: Sim, capsys: pytest.CaptureFixture[s
     assert read_values(capsys, sim.path, "-t", "0", "-r", "20", "-c", "10") == [int(bit) for bit in bits]
 
 
-def test_write_decimals_round_half_away_from_zero(sim: Sim, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(["write", sim.path, "--decimals", "1", "-r", "0", "0.25", "0.24", "0.35"]) == 0
+def test_write_decimals_truncate_toward_zero(sim: Sim, capsys: pytest.CaptureFixture[str]) -> None:
+    # As write_register (and 2.x): scaled, then truncated toward zero (issue 10, item 3)
+    assert run(["write", sim.path, "--decimals", "1", "-r", "0", "0.25", "0.29", "2.55"]) == 0
     assert run(["write", sim.path, "-t", "4:int16", "--decimals", "1", "-r", "3", "-0.25"]) == 0
-    assert [sim.slave.holding_registers[a] for a in range(4)] == [3, 2, 4, 0xFFFD]
+    assert [sim.slave.holding_registers[a] for a in range(4)] == [2, 2, 25, 0xFFFE]
 
 
 # ---------------------------------------------------------------------------
@@ -560,11 +608,11 @@ def test_write_decimals_round_half_away_from_zero(sim: Sim, capsys: pytest.Captu
 
 @pytest.fixture
 def interval_sleeps(monkeypatch: pytest.MonkeyPatch, sim: Sim) -> list[float]:
-    """Replace minimalmodbus._sleep: intervals (>= 1 s) are recorded, not waited, and
-    each one changes holding register 1 of the slave, so every poll sees a new value.
-    Short waits (the driver's silence between frames) are kept."""
+    """Replace minimalmodbus_cli._sleep, the wait between polls: intervals (>= 1 s) are
+    recorded, not waited, and each one changes holding register 1 of the slave, so every
+    poll sees a new value. Shorter waits are waited."""
     sleeps: list[float] = []
-    real_sleep = minimalmodbus._sleep
+    real_sleep = minimalmodbus_cli._sleep
 
     def sleep(seconds: float) -> None:
         if seconds >= 1:
@@ -573,27 +621,35 @@ def interval_sleeps(monkeypatch: pytest.MonkeyPatch, sim: Sim) -> list[float]:
         else:
             real_sleep(seconds)
 
-    monkeypatch.setattr(minimalmodbus, "_sleep", sleep)
+    monkeypatch.setattr(minimalmodbus_cli, "_sleep", sleep)
     return sleeps
 
 
-def test_monitor_polls_and_prints(sim: Sim, capsys: pytest.CaptureFixture[str],
-                                  interval_sleeps: list[float]) -> None:
+def test_monitor_polls_and_prints(
+    sim: Sim, capsys: pytest.CaptureFixture[str], interval_sleeps: list[float]
+) -> None:
     assert run(["monitor", sim.path, "-r", "1", "-c", "2", "--iterations", "3", "--interval", "2.5"]) == 0
     captured = capsys.readouterr()
     assert captured.err == ""
     assert "\x1b" not in captured.out  # not a terminal: no redrawing in place
     assert captured.out.splitlines() == [
-        "Slave 1, holding, poll 1 every 2.5 s", "  [1] 10", "  [2] 20",
-        "Slave 1, holding, poll 2 every 2.5 s", "  [1] 11", "  [2] 20",
-        "Slave 1, holding, poll 3 every 2.5 s", "  [1] 12", "  [2] 20",
+        "Slave 1, holding, poll 1 every 2.5 s",
+        "  [1] 10",
+        "  [2] 20",
+        "Slave 1, holding, poll 2 every 2.5 s",
+        "  [1] 11",
+        "  [2] 20",
+        "Slave 1, holding, poll 3 every 2.5 s",
+        "  [1] 12",
+        "  [2] 20",
     ]
     assert interval_sleeps == [2.5, 2.5]  # between polls, not after the last
     assert sim.bus.requests == [rtu(SLAVE, 3, b"\x00\x01\x00\x02")] * 3
 
 
-def test_monitor_json_lines(sim: Sim, capsys: pytest.CaptureFixture[str],
-                            interval_sleeps: list[float]) -> None:
+def test_monitor_json_lines(
+    sim: Sim, capsys: pytest.CaptureFixture[str], interval_sleeps: list[float]
+) -> None:
     assert run(["monitor", sim.path, "-t", "4:int", "-r", "42", "--iterations", "3", "--json"]) == 0
     out = capsys.readouterr().out
     assert [json.loads(line) for line in out.splitlines()] == [
@@ -603,14 +659,17 @@ def test_monitor_json_lines(sim: Sim, capsys: pytest.CaptureFixture[str],
 
 
 def test_monitor_zero_interval_does_not_wait(sim: Sim, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(["monitor", sim.path, "-t", "0", "-r", "1", "-c", "2", "--iterations", "3",
-                "--interval", "0"]) == 0
+    assert (
+        run(["monitor", sim.path, "-t", "0", "-r", "1", "-c", "2", "--iterations", "3", "--interval", "0"])
+        == 0
+    )
     assert value_lines(capsys.readouterr().out) == ["  [1] 1", "  [2] 0"] * 3
     assert sim.bus.function_codes() == [1, 1, 1]
 
 
-def test_monitor_goes_on_after_errors(sim: Sim, capsys: pytest.CaptureFixture[str],
-                                      interval_sleeps: list[float]) -> None:
+def test_monitor_goes_on_after_errors(
+    sim: Sim, capsys: pytest.CaptureFixture[str], interval_sleeps: list[float]
+) -> None:
     """An exception reply is shown as the poll's line; the monitor goes on and exits 0."""
     assert run(["monitor", sim.path, "-r", "1000", "--iterations", "2", "--interval", "3"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -622,8 +681,9 @@ def test_monitor_goes_on_after_errors(sim: Sim, capsys: pytest.CaptureFixture[st
     assert interval_sleeps == [3.0]
 
 
-def test_monitor_no_response_line(sim: Sim, capsys: pytest.CaptureFixture[str],
-                                  interval_sleeps: list[float]) -> None:
+def test_monitor_no_response_line(
+    sim: Sim, capsys: pytest.CaptureFixture[str], interval_sleeps: list[float]
+) -> None:
     argv = ["monitor", sim.path, "-a", str(NOBODY), "--iterations", "2", "--timeout", SHORT_TIMEOUT, "--json"]
     assert run(argv) == 0
     documents = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -639,19 +699,20 @@ def test_monitor_no_response_line(sim: Sim, capsys: pytest.CaptureFixture[str],
 
 
 @pytest.fixture
-def scan_bus(serve: Callable[..., dummy_serial.PtyServer]) -> tuple[str, RecordingBus]:
+def scan_bus(serve: Serve) -> tuple[str, RecordingBus]:
     """Slaves 3, 7 and 12 only; slave 7 has no holding register 0 (answers exception 2)."""
     slaves = {
-        3: dummy_serial.SimulatedSlave(holding_registers={0: 30}),
-        7: dummy_serial.SimulatedSlave(holding_registers={1: 71}),
-        12: dummy_serial.SimulatedSlave(holding_registers={0: 120, 5: 125}),
+        3: minimalmodbus_simulator.SimulatedSlave(holding_registers={0: 30}),
+        7: minimalmodbus_simulator.SimulatedSlave(holding_registers={1: 71}),
+        12: minimalmodbus_simulator.SimulatedSlave(holding_registers={0: 120, 5: 125}),
     }
     bus = RecordingBus(slaves)
     return serve(bus).path, bus
 
 
-def test_scan_finds_exactly_the_slaves(scan_bus: tuple[str, RecordingBus],
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_scan_finds_exactly_the_slaves(
+    scan_bus: tuple[str, RecordingBus], capsys: pytest.CaptureFixture[str]
+) -> None:
     path, bus = scan_bus
     assert run(["scan", path, "--from", "1", "--to", "15", "--timeout", "0.02"]) == 0
     captured = capsys.readouterr()
@@ -680,8 +741,9 @@ def test_scan_json(scan_bus: tuple[str, RecordingBus], capsys: pytest.CaptureFix
     }
 
 
-def test_scan_probes_another_register(scan_bus: tuple[str, RecordingBus],
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_scan_probes_another_register(
+    scan_bus: tuple[str, RecordingBus], capsys: pytest.CaptureFixture[str]
+) -> None:
     path, bus = scan_bus
     document = run_json(capsys, ["scan", path, "--from", "5", "--to", "12", "-r", "5", "--timeout", "0.02"])
     assert isinstance(document, dict)
@@ -709,8 +771,9 @@ def test_scan_baudrates(scan_bus: tuple[str, RecordingBus], capsys: pytest.Captu
     assert [(item["slave"], item["baudrate"]) for item in document["found"]] == [(3, 9600), (3, 19200)]
 
 
-def test_scan_nobody_answers_exits_1(scan_bus: tuple[str, RecordingBus],
-                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_scan_nobody_answers_exits_1(
+    scan_bus: tuple[str, RecordingBus], capsys: pytest.CaptureFixture[str]
+) -> None:
     path, _ = scan_bus
     assert run(["scan", path, "--from", "13", "--to", "14", "--timeout", "0.02"]) == 1
     assert capsys.readouterr().out == f"Scan of {path}: 0 slave(s) answered\n"
@@ -825,6 +888,7 @@ def test_bad_arguments_exit_2_before_any_request(
         (["write", "PORT", "-t", "4:string", "-c", "2", "too long"], "too long"),
         (["write", "PORT", "-t", "4:uint32", "-1"], "-1"),
         (["read", "PORT", "-a", "300"], "300"),
+        (["read", "PORT", "-a", "256"], "-a/--slave must be in the range 0..255, not 256"),
         (["read", "PORT", "-c", "0"], "0"),
     ],
 )
@@ -842,7 +906,7 @@ def test_bad_values_exit_2_before_any_request(
 
 def test_help_of_the_tool(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
-        minimalmodbus.main(["--help"])
+        minimalmodbus_cli.main(["--help"])
     assert caught.value.code == 0
     out = capsys.readouterr().out
     assert out.startswith("usage: minimalmodbus ")
@@ -853,7 +917,7 @@ def test_help_of_the_tool(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize("command", HELP_COMMANDS)
 def test_help_of_every_command(capsys: pytest.CaptureFixture[str], command: str) -> None:
     with pytest.raises(SystemExit) as caught:
-        minimalmodbus.main([command, "-h"])
+        minimalmodbus_cli.main([command, "-h"])
     assert caught.value.code == 0
     captured = capsys.readouterr()
     assert captured.out.startswith(f"usage: minimalmodbus {command} ")
@@ -862,13 +926,14 @@ def test_help_of_every_command(capsys: pytest.CaptureFixture[str], command: str)
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
-        minimalmodbus.main(["--version"])
+        minimalmodbus_cli.main(["--version"])
     assert caught.value.code == 0
     assert capsys.readouterr().out == f"minimalmodbus {minimalmodbus.__version__}\n"
 
 
-def test_interrupted_read_exits_130(sim: Sim, capsys: pytest.CaptureFixture[str],
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupted_read_exits_130(
+    sim: Sim, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     def interrupt(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
@@ -881,14 +946,14 @@ def test_interrupted_scan_prints_what_it_found_and_exits_130(
     scan_bus: tuple[str, RecordingBus], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path, _ = scan_bus
-    original = minimalmodbus._probe
+    original = minimalmodbus_cli._probe
 
     def probe(instrument: minimalmodbus.Instrument, registeraddress: int) -> str | None:
         if instrument.address == 10:
             raise KeyboardInterrupt
         return original(instrument, registeraddress)
 
-    monkeypatch.setattr(minimalmodbus, "_probe", probe)
+    monkeypatch.setattr(minimalmodbus_cli, "_probe", probe)
     assert run(["scan", path, "--from", "1", "--to", "15", "--timeout", "0.02", "--json"]) == 130
     document = json.loads(capsys.readouterr().out)
     assert document["interrupted"] is True
@@ -905,9 +970,9 @@ def test_demo(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["demo"]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
-    assert re.fullmatch(
-        r"A simulated slave \(address 1\) serves the pseudo-terminal /dev/\S+\.", lines[0]
-    ), lines[0]
+    assert re.fullmatch(r"A simulated slave \(address 1\) serves the pseudo-terminal /dev/\S+\.", lines[0]), (
+        lines[0]
+    )
     for call, result in [
         ("instrument.read_register(7)", "70"),
         ("instrument.read_register(7, number_of_decimals=1)", "123.4"),
@@ -929,11 +994,45 @@ def test_demo(capsys: pytest.CaptureFixture[str]) -> None:
 # ---------------------------------------------------------------------------
 
 
+def test_the_driver_imports_nothing_of_ours() -> None:
+    """Only its last lines, run as ``python -m minimalmodbus``, hand over to the command line."""
+    assert module_imports(minimalmodbus.__file__) & OUR_MODULES == set()
+
+
+def test_the_command_line_imports_the_driver_and_the_simulator_only() -> None:
+    imported = module_imports(minimalmodbus_cli.__file__) & OUR_MODULES
+    assert imported == {"minimalmodbus", "minimalmodbus_simulator"}  # the simulator for simulate, demo
+
+
+def test_the_command_line_uses_only_public_names_of_the_driver() -> None:
+    tree = ast.parse(Path(minimalmodbus_cli.__file__ or "").read_text(encoding="utf-8"))
+    private = [
+        f"line {node.lineno}: {ast.unparse(node)}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "minimalmodbus"
+        and node.attr.startswith("_")
+        and not node.attr.startswith("__")
+    ]
+    private += [
+        f"line {node.lineno}: {alias.name}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "minimalmodbus"
+        for alias in node.names
+        if alias.name.startswith("_")
+    ]
+    assert private == []
+
+
 def test_python_m_read_json(sim: Sim) -> None:
     done = python_m("read", sim.path, "-t", "4:float", "-r", "44", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {
-        "slave": 1, "table": "holding", "format": "float32", "values": [{"register": 44, "value": 1234.5}]
+        "slave": 1,
+        "table": "holding",
+        "format": "float32",
+        "values": [{"register": 44, "value": 1234.5}],
     }
     assert sim.bus.requests == [rtu(SLAVE, 3, b"\x00\x2c\x00\x02")]
 
@@ -964,7 +1063,11 @@ def _read_line(stream: object, seconds: float) -> str:
 def test_python_m_simulate_serves_until_sigint() -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "minimalmodbus", "simulate", "-a", "5"],
-        cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     path = ""
     try:
@@ -975,14 +1078,14 @@ def test_python_m_simulate_serves_until_sigint() -> None:
         assert os.path.exists(path)
         with minimalmodbus.Instrument(path, 5) as instrument:
             instrument.serial.timeout = 1.0
-            assert instrument.read_register(7) == 70  # dummy_serial.demo_slave: 10 x the address
+            assert instrument.read_register(7) == 70  # minimalmodbus_simulator.demo_slave: 10 x the address
             instrument.write_register(7, 1234)
             assert instrument.read_register(7) == 1234
             instrument.address = 1  # nobody: only slave 5 is simulated
             instrument.serial.timeout = 0.05
             with pytest.raises(minimalmodbus.NoResponseError):
                 instrument.read_register(7)
-        _forget_port(path)
+        forget_port(path)
         process.send_signal(signal.SIGINT)
         assert process.wait(PROCESS_SECONDS) == 0
         assert process.stdout is not None and process.stderr is not None
@@ -990,7 +1093,7 @@ def test_python_m_simulate_serves_until_sigint() -> None:
         assert "Traceback" not in process.stderr.read()
     finally:
         if path:
-            _forget_port(path)
+            forget_port(path)
         if process.poll() is None:
             process.kill()
             process.wait(PROCESS_SECONDS)
@@ -1001,7 +1104,7 @@ def test_python_m_simulate_serves_until_sigint() -> None:
 
 @pytest.mark.parametrize(
     "bounds, option",
-    [(["--from", "0"], "--from"), (["--to", "248"], "--to"), (["--from", "9", "--to", "8"], "--to")],
+    [(["--from", "0"], "--from"), (["--to", "256"], "--to"), (["--from", "9", "--to", "8"], "--to")],
 )
 def test_scan_refuses_addresses_beyond_the_range_before_scanning(
     scan_bus: tuple[str, RecordingBus], capsys: pytest.CaptureFixture[str], bounds: list[str], option: str

@@ -181,9 +181,7 @@ def test_port_name_set_later_can_be_opened() -> None:
         ("count the waiting bytes of", lambda port: port.in_waiting),
     ],
 )
-def test_using_a_closed_port_raises(
-    action: str, call: Callable[[dummy_serial.Serial], object]
-) -> None:
+def test_using_a_closed_port_raises(action: str, call: Callable[[dummy_serial.Serial], object]) -> None:
     port = dummy_serial.Serial(port=PORTNAME)
     port.close()
     message = f"cannot {action} the port '/dev/ttyUSB0': it is closed"
@@ -239,8 +237,7 @@ def test_repr_leaves_out_bytes_not_yet_arrived(port: dummy_serial.Serial) -> Non
 def test_repr_of_a_closed_port() -> None:
     port = dummy_serial.Serial()
     assert repr(port) == (
-        f"dummy_serial.Serial<id={hex(id(port))}, open=False>"
-        "(port=None, timeout=None, waiting_data=b'')"
+        f"dummy_serial.Serial<id={hex(id(port))}, open=False>(port=None, timeout=None, waiting_data=b'')"
     )
 
 
@@ -260,9 +257,7 @@ def test_repr_of_a_closed_port() -> None:
         (None, "NoneType"),
     ],
 )
-def test_write_rejects_anything_but_bytes(
-    port: dummy_serial.Serial, data: object, typename: str
-) -> None:
+def test_write_rejects_anything_but_bytes(port: dummy_serial.Serial, data: object, typename: str) -> None:
     with pytest.raises(TypeError, match=f"must be bytes, not {typename}: "):
         port.write(data)  # type: ignore[arg-type]
     assert port.requests == []
@@ -280,9 +275,7 @@ def test_recorded_response_is_read_back(port: dummy_serial.Serial) -> None:
     assert port.in_waiting == 0
 
 
-def test_unknown_request_gets_the_default_response(
-    port: dummy_serial.Serial, clock: FakeClock
-) -> None:
+def test_unknown_request_gets_the_default_response(port: dummy_serial.Serial, clock: FakeClock) -> None:
     port.write(b"\x0b\x03\x00\x00\x00\x01")
     assert port.read(100) == b"NotFoundInResponseDictionary"
     assert clock.sleeps == [TIMEOUT]
@@ -296,9 +289,7 @@ def test_default_response_is_read_at_each_write(
     assert port.read(1) == b"\xee"
 
 
-def test_no_data_present_means_silence(
-    port: dummy_serial.Serial, clock: FakeClock
-) -> None:
+def test_no_data_present_means_silence(port: dummy_serial.Serial, clock: FakeClock) -> None:
     dummy_serial.RESPONSES[WRITE_REQUEST] = dummy_serial.NO_DATA_PRESENT
     port.write(WRITE_REQUEST)
     assert port.in_waiting == 0
@@ -307,17 +298,13 @@ def test_no_data_present_means_silence(
     assert port.requests == [WRITE_REQUEST]
 
 
-def test_default_response_may_be_silence(
-    port: dummy_serial.Serial, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_default_response_may_be_silence(port: dummy_serial.Serial, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(dummy_serial, "DEFAULT_RESPONSE", dummy_serial.NO_DATA_PRESENT)
     port.write(b"\x0b")
     assert port.in_waiting == 0
 
 
-def test_responses_table_may_be_replaced(
-    port: dummy_serial.Serial, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_responses_table_may_be_replaced(port: dummy_serial.Serial, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(dummy_serial, "RESPONSES", {b"\x01": b"\x02\x03"})
     port.write(b"\x01")
     assert port.read(2) == b"\x02\x03"
@@ -325,9 +312,7 @@ def test_responses_table_may_be_replaced(
 
 def test_recorded_responder_gives_one_immediate_chunk() -> None:
     assert dummy_serial.recorded_responder(REQUEST) == [(0.0, RESPONSE)]
-    assert dummy_serial.recorded_responder(b"\x00") == [
-        (0.0, b"NotFoundInResponseDictionary")
-    ]
+    assert dummy_serial.recorded_responder(b"\x00") == [(0.0, b"NotFoundInResponseDictionary")]
     dummy_serial.RESPONSES[WRITE_REQUEST] = b""
     assert dummy_serial.recorded_responder(WRITE_REQUEST) == []
 
@@ -348,9 +333,7 @@ def test_answers_to_several_writes_queue_up(port: dummy_serial.Serial, clock: Fa
     assert port.read(14) == RESPONSE + RESPONSE
 
 
-def test_flush_and_reset_output_buffer_change_nothing(
-    port: dummy_serial.Serial, clock: FakeClock
-) -> None:
+def test_flush_and_reset_output_buffer_change_nothing(port: dummy_serial.Serial, clock: FakeClock) -> None:
     write_answered(port, clock)
     port.flush()
     port.reset_output_buffer()
@@ -363,17 +346,13 @@ def test_flush_and_reset_output_buffer_change_nothing(
 # ---------------------------------------------------------------------------
 
 
-def test_read_exact_size_does_not_sleep(
-    port: dummy_serial.Serial, clock: FakeClock
-) -> None:
+def test_read_exact_size_does_not_sleep(port: dummy_serial.Serial, clock: FakeClock) -> None:
     write_answered(port, clock)
     assert port.read(7) == RESPONSE
     assert clock.sleeps == []
 
 
-def test_read_partial_sizes_keep_the_rest(
-    port: dummy_serial.Serial, clock: FakeClock
-) -> None:
+def test_read_partial_sizes_keep_the_rest(port: dummy_serial.Serial, clock: FakeClock) -> None:
     write_answered(port, clock)
     assert port.read(2) == b"\x0a\x03"
     assert port.in_waiting == 5
@@ -382,9 +361,7 @@ def test_read_partial_sizes_keep_the_rest(
     assert clock.sleeps == []
 
 
-def test_read_excess_size_waits_out_the_timeout(
-    port: dummy_serial.Serial, clock: FakeClock
-) -> None:
+def test_read_excess_size_waits_out_the_timeout(port: dummy_serial.Serial, clock: FakeClock) -> None:
     port.write(REQUEST)
     assert port.read(20) == RESPONSE
     assert clock.sleeps == [TIMEOUT]
@@ -403,9 +380,7 @@ def test_read_negative_size_raises(port: dummy_serial.Serial) -> None:
         port.read(-1)
 
 
-def test_read_from_silent_port_waits_out_the_timeout(
-    port: dummy_serial.Serial, clock: FakeClock
-) -> None:
+def test_read_from_silent_port_waits_out_the_timeout(port: dummy_serial.Serial, clock: FakeClock) -> None:
     assert port.read(5) == b""
     assert clock.sleeps == [TIMEOUT]
 
@@ -415,9 +390,7 @@ def test_read_from_silent_port_waits_out_the_timeout(
 # ---------------------------------------------------------------------------
 
 
-def test_read_sleeps_until_the_last_byte_arrives(
-    port: dummy_serial.Serial, clock: FakeClock
-) -> None:
+def test_read_sleeps_until_the_last_byte_arrives(port: dummy_serial.Serial, clock: FakeClock) -> None:
     port.responder, _ = chunks_responder((0.01, RESPONSE))
     port.write(REQUEST)
     assert port.read(7) == RESPONSE
@@ -435,9 +408,7 @@ def test_read_returns_when_its_size_is_reached_not_the_whole_answer(
     assert clock.sleeps == sleeps_until(0.01, 0.02)
 
 
-def test_read_with_part_arrived_in_time_returns_the_part(
-    port: dummy_serial.Serial, clock: FakeClock
-) -> None:
+def test_read_with_part_arrived_in_time_returns_the_part(port: dummy_serial.Serial, clock: FakeClock) -> None:
     port.responder, _ = chunks_responder((0.01, RESPONSE[:3]), (0.1, RESPONSE[3:]))
     port.write(REQUEST)
     assert port.read(7) == RESPONSE[:3]
@@ -446,9 +417,7 @@ def test_read_with_part_arrived_in_time_returns_the_part(
     assert clock.sleeps == sleeps_until(TIMEOUT, 0.1)
 
 
-def test_late_answer_is_delivered_to_a_later_read(
-    port: dummy_serial.Serial, clock: FakeClock
-) -> None:
+def test_late_answer_is_delivered_to_a_later_read(port: dummy_serial.Serial, clock: FakeClock) -> None:
     port.responder, _ = chunks_responder((0.08, RESPONSE))
     port.write(REQUEST)
     assert port.read(7) == b""
@@ -458,9 +427,7 @@ def test_late_answer_is_delivered_to_a_later_read(
     assert clock.sleeps == sleeps_until(TIMEOUT, 0.08)
 
 
-def test_late_answer_arrives_after_the_next_request(
-    port: dummy_serial.Serial, clock: FakeClock
-) -> None:
+def test_late_answer_arrives_after_the_next_request(port: dummy_serial.Serial, clock: FakeClock) -> None:
     port.responder, _ = chunks_responder((0.08, b"\x01\x02"))
     port.write(b"\xa1")
     assert port.read(2) == b""
@@ -470,18 +437,14 @@ def test_late_answer_arrives_after_the_next_request(
     assert clock.sleeps == sleeps_until(TIMEOUT, 0.08, TIMEOUT + 0.08)
 
 
-def test_byte_arriving_exactly_at_the_timeout_is_read(
-    port: dummy_serial.Serial, clock: FakeClock
-) -> None:
+def test_byte_arriving_exactly_at_the_timeout_is_read(port: dummy_serial.Serial, clock: FakeClock) -> None:
     port.responder, _ = chunks_responder((TIMEOUT, RESPONSE))
     port.write(REQUEST)
     assert port.read(7) == RESPONSE
     assert clock.sleeps == [TIMEOUT]
 
 
-def test_clock_time_passed_before_the_read_counts(
-    port: dummy_serial.Serial, clock: FakeClock
-) -> None:
+def test_clock_time_passed_before_the_read_counts(port: dummy_serial.Serial, clock: FakeClock) -> None:
     port.responder, _ = chunks_responder((0.03, RESPONSE))
     port.write(REQUEST)
     clock.time = 0.02
@@ -489,9 +452,7 @@ def test_clock_time_passed_before_the_read_counts(
     assert clock.sleeps == [0.03 - 0.02]
 
 
-def test_timeout_none_waits_as_long_as_needed(
-    port: dummy_serial.Serial, clock: FakeClock
-) -> None:
+def test_timeout_none_waits_as_long_as_needed(port: dummy_serial.Serial, clock: FakeClock) -> None:
     port.timeout = None
     port.responder, _ = chunks_responder((0.5, RESPONSE[:3]), (3.0, RESPONSE[3:]))
     port.write(REQUEST)
@@ -519,9 +480,7 @@ def test_timeout_none_on_a_silent_port_returns_nothing_at_once(
     assert clock.sleeps == []
 
 
-def test_timeout_zero_returns_what_has_arrived(
-    port: dummy_serial.Serial, clock: FakeClock
-) -> None:
+def test_timeout_zero_returns_what_has_arrived(port: dummy_serial.Serial, clock: FakeClock) -> None:
     port.timeout = 0
     port.responder, _ = chunks_responder((0.0, RESPONSE[:3]), (0.01, RESPONSE[3:]))
     port.write(REQUEST)
@@ -537,9 +496,7 @@ def test_timeout_zero_returns_what_has_arrived(
 # ---------------------------------------------------------------------------
 
 
-def test_in_waiting_counts_bytes_arrived_by_now(
-    port: dummy_serial.Serial, clock: FakeClock
-) -> None:
+def test_in_waiting_counts_bytes_arrived_by_now(port: dummy_serial.Serial, clock: FakeClock) -> None:
     port.responder, _ = chunks_responder((0.0, b"\x01\x02"), (0.02, b"\x03\x04\x05"))
     assert port.in_waiting == 0
     port.write(b"\x00")
@@ -552,9 +509,7 @@ def test_in_waiting_counts_bytes_arrived_by_now(
     assert port.in_waiting == 4
 
 
-def test_reset_input_buffer_discards_what_has_arrived(
-    port: dummy_serial.Serial, clock: FakeClock
-) -> None:
+def test_reset_input_buffer_discards_what_has_arrived(port: dummy_serial.Serial, clock: FakeClock) -> None:
     write_answered(port, clock)
     port.reset_input_buffer()
     assert port.in_waiting == 0
@@ -562,9 +517,7 @@ def test_reset_input_buffer_discards_what_has_arrived(
     assert clock.sleeps == [TIMEOUT]
 
 
-def test_reset_input_buffer_keeps_what_arrives_later(
-    port: dummy_serial.Serial, clock: FakeClock
-) -> None:
+def test_reset_input_buffer_keeps_what_arrives_later(port: dummy_serial.Serial, clock: FakeClock) -> None:
     port.responder, _ = chunks_responder((0.0, b"\x01\x02"), (0.03, b"\x03\x04"))
     port.write(b"\x00")
     port.read(1)
@@ -589,9 +542,7 @@ def test_responder_gets_the_request_and_replaces_the_table(
     assert port.requests == [REQUEST]
 
 
-def test_responder_chunks_arrive_at_their_delays(
-    port: dummy_serial.Serial, clock: FakeClock
-) -> None:
+def test_responder_chunks_arrive_at_their_delays(port: dummy_serial.Serial, clock: FakeClock) -> None:
     port.timeout = 1.0
     port.responder, _ = chunks_responder(
         (0.010, b"\x0a\x03\x02"),  # address, function code, byte count
@@ -605,9 +556,7 @@ def test_responder_chunks_arrive_at_their_delays(
     assert clock.sleeps == sleeps_until(0.010, 0.012, 0.015)
 
 
-def test_responder_delays_count_from_the_write(
-    port: dummy_serial.Serial, clock: FakeClock
-) -> None:
+def test_responder_delays_count_from_the_write(port: dummy_serial.Serial, clock: FakeClock) -> None:
     port.responder, _ = chunks_responder((0.01, b"\x01"))
     clock.time = 5.0
     port.write(b"\x00")
@@ -620,9 +569,7 @@ def test_responder_chunks_out_of_order_are_sorted_by_time(
     port: dummy_serial.Serial,
 ) -> None:
     port.timeout = None
-    port.responder, _ = chunks_responder(
-        (0.02, b"\x03"), (0.01, b"\x01"), (0.01, b"\x02"), (0.0, b"")
-    )
+    port.responder, _ = chunks_responder((0.02, b"\x03"), (0.01, b"\x01"), (0.01, b"\x02"), (0.0, b""))
     port.write(b"\x00")
     assert port.read(3) == b"\x01\x02\x03"
 
@@ -633,9 +580,7 @@ def test_responder_may_return_any_iterable(port: dummy_serial.Serial) -> None:
     assert port.read(2) == b"\x02\x01"
 
 
-def test_responder_returning_nothing_means_silence(
-    port: dummy_serial.Serial, clock: FakeClock
-) -> None:
+def test_responder_returning_nothing_means_silence(port: dummy_serial.Serial, clock: FakeClock) -> None:
     port.responder, _ = chunks_responder()
     port.write(REQUEST)
     assert port.read(7) == b""
@@ -669,9 +614,7 @@ def test_responder_set_back_to_none_uses_the_table(
 
 @given(
     delays_and_data=st.lists(
-        st.tuples(
-            st.integers(min_value=0, max_value=1000), st.binary(min_size=0, max_size=9)
-        ),
+        st.tuples(st.integers(min_value=0, max_value=1000), st.binary(min_size=0, max_size=9)),
         max_size=8,
     ),
     read_size=st.integers(min_value=1, max_value=12),
@@ -724,10 +667,7 @@ def test_verbose_prints_every_call(
             "Dummy_serial: Answer scheduled in 7 pieces from 0.009375 s to 0.015625 s: "
             "0A 03 02 07 D0 1E 29 (7 bytes)"
         ),
-        (
-            "Dummy_serial: Read 0A 03 02 07 D0 1E 29 (7 bytes), 7 requested, "
-            "timeout=0.05, waited 0.015625 s"
-        ),
+        ("Dummy_serial: Read 0A 03 02 07 D0 1E 29 (7 bytes), 7 requested, timeout=0.05, waited 0.015625 s"),
         "Dummy_serial: Read (0 bytes), 1 requested, timeout=0.05, waited 0.050000 s",
         "Dummy_serial: Writing (0 bytes)",
         (
@@ -752,9 +692,7 @@ def test_verbose_reports_silence(
     ]
 
 
-def test_quiet_by_default(
-    port: dummy_serial.Serial, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_quiet_by_default(port: dummy_serial.Serial, capsys: pytest.CaptureFixture[str]) -> None:
     port.write(REQUEST)
     port.read(7)
     port.close()
@@ -811,10 +749,7 @@ def test_source_imports_only_the_standard_library() -> None:
 
 
 def test_importing_it_loads_neither_minimalmodbus_nor_serial() -> None:
-    code = (
-        "import sys, dummy_serial; "
-        "print(sorted({'minimalmodbus', 'serial'} & set(sys.modules)))"
-    )
+    code = "import sys, dummy_serial; print(sorted({'minimalmodbus', 'serial'} & set(sys.modules)))"
     directory = Path(dummy_serial.__file__).parent
     result = subprocess.run(
         [sys.executable, "-c", code],
@@ -824,6 +759,18 @@ def test_importing_it_loads_neither_minimalmodbus_nor_serial() -> None:
         check=True,
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_python_m_points_to_the_simulator() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "dummy_serial", "--pty"],
+        cwd=Path(dummy_serial.__file__).parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (result.returncode, result.stdout) == (1, "")
+    assert "python -m minimalmodbus_simulator --pty" in result.stderr
 
 
 # ---------------------------------------------------------------------------

@@ -12,7 +12,7 @@ specification's examples (Modbus Application Protocol V1.1b3 §6); behaviours
 of single function codes (listen only, "more follows", unknown layouts);
 each malformed response and each exception reply; broadcast; agreement of
 the Instrument with the block-decoding functions; agreement with
-dummy_serial's simulated slave; input validation through shared lists of
+minimalmodbus_simulator's slave; input validation through shared lists of
 bad values; a self-check of the frame tables. The tables are at the end.
 
 Frames are built with the tests' own CRC and LRC (frames.py, ``frame``),
@@ -40,7 +40,6 @@ from hypothesis import strategies as st
 
 import dummy_serial
 import minimalmodbus
-from dummy_serial import DiagnosticCounter, SimulatedBus, SimulatedSlave
 from minimalmodbus import (
     BYTEORDER_BIG,
     BYTEORDER_BIG_SWAP,
@@ -64,7 +63,9 @@ from minimalmodbus import (
     registers_to_string,
     signed_to_register,
     string_to_registers,
+    value_to_register,
 )
+from minimalmodbus_simulator import DiagnosticCounter, SimulatedBus, SimulatedSlave, block
 
 PORT = "/dev/ttyUSB0"
 TIMEOUT = 0.05  # the timeout of a port opened by name (API.md)
@@ -326,6 +327,41 @@ def test_signed_exhaustive() -> None:
         assert signed_to_register(value) == register
     for value in range(-32768, 32768):
         assert register_to_signed(signed_to_register(value)) == value
+
+
+@pytest.mark.parametrize(
+    "value, number_of_decimals, signed, register",
+    [
+        (0, 0, False, 0),
+        (65535, 0, False, 0xFFFF),
+        (123.4, 1, False, 1234),
+        (2.55, 2, False, 255),
+        (-1.23, 2, True, 0xFF85),
+        (-32768, 0, True, 0x8000),
+        (3276.7, 1, True, 0x7FFF),
+    ],
+)
+def test_value_to_register_scales_as_write_register(
+    value: float, number_of_decimals: int, signed: bool, register: int
+) -> None:
+    assert_same_value(value_to_register(value, number_of_decimals, signed), register)
+
+
+@pytest.mark.parametrize(
+    "keywords, error, shown",
+    [
+        ({"value": 70000}, ValueError, "70000"),
+        ({"value": 3276.8, "number_of_decimals": 1, "signed": True}, ValueError, "3276.8"),
+        ({"value": "1"}, TypeError, "'1'"),
+        ({"value": 1, "number_of_decimals": 11}, ValueError, "number_of_decimals"),
+        ({"value": 1, "signed": 1}, TypeError, "signed"),
+    ],
+)
+def test_value_to_register_refuses_what_write_register_refuses(
+    keywords: dict[str, Any], error: type[Exception], shown: str
+) -> None:
+    with pytest.raises(error, match=re.escape(shown)):
+        value_to_register(**keywords)
 
 
 @pytest.mark.parametrize("number_of_registers, signed", sorted(LONG_RANGES))
@@ -967,7 +1003,7 @@ def test_signed_registers_agree_with_register_to_signed(
 
 
 # ---------------------------------------------------------------------------
-# 7. The driver and dummy_serial's simulated slave agree
+# 7. The driver and minimalmodbus_simulator's slave agree
 #
 # No real peer available here implements function codes 7, 8, 11, 12, 20,
 # 21, 24 and 43 (libmodbus 3.1.6 serves only 1-6, 15-17, 22 and 23), so the
@@ -1097,7 +1133,7 @@ def test_simulated_fc22_mask_write_register(simulate: Callable[..., Instrument],
 
 @pytest.mark.parametrize("mode", MODES)
 def test_simulated_fc23_read_write_registers(simulate: Callable[..., Instrument], mode: str) -> None:
-    registers = {**dummy_serial.block(65536), 3: 0xFE, 4: 0x0ACD, 5: 1, 6: 3, 7: 0x0D, 8: 0xFF}
+    registers = {**block(65536), 3: 0xFE, 4: 0x0ACD, 5: 1, 6: 3, 7: 0x0D, 8: 0xFF}
     slave = SimulatedSlave(holding_registers=registers)
     instrument = simulate(slave, mode)
     # §6.17 example: read 6 from 3, write 00FF 00FF 00FF at 14

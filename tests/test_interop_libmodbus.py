@@ -59,10 +59,17 @@ STOP_SECONDS = 5.0
 # ---------------------------------------------------------------------------
 
 SPECIAL_HOLDING = {
-    50: 0x449A, 51: 0x5000,  # float 1234.5
-    52: 0x1234, 53: 0x5678,  # long 305419896
-    54: 0xFFFF, 55: 0xFFFE,  # long -2
-    60: 0x6C69, 61: 0x626D, 62: 0x6F64, 63: 0x6275, 64: 0x7300,  # "libmodbus\0"
+    50: 0x449A,
+    51: 0x5000,  # float 1234.5
+    52: 0x1234,
+    53: 0x5678,  # long 305419896
+    54: 0xFFFF,
+    55: 0xFFFE,  # long -2
+    60: 0x6C69,
+    61: 0x626D,
+    62: 0x6F64,
+    63: 0x6275,
+    64: 0x7300,  # "libmodbus\0"
 }
 
 
@@ -183,7 +190,9 @@ def slave(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slave]:
         with open(stdout_path, "wb") as stdout, open(stderr_path, "wb") as stderr:
             process = subprocess.Popen(
                 [str(executable), *debug, pair.port_a, str(SLAVE_ID)],
-                stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
+                stdin=subprocess.DEVNULL,
+                stdout=stdout,
+                stderr=stderr,
             )
         running: Slave | None = None
         try:
@@ -349,8 +358,9 @@ def test_fc5_write_bit(instrument: minimalmodbus.Instrument, restore: Callable[.
     assert instrument.read_bits(9, 4, functioncode=1) == [1, 0, 1, 1]
 
 
-def test_fc5_request_and_echo_on_the_wire(slave: Slave, instrument: minimalmodbus.Instrument,
-                                          restore: Callable[..., None]) -> None:
+def test_fc5_request_and_echo_on_the_wire(
+    slave: Slave, instrument: minimalmodbus.Instrument, restore: Callable[..., None]
+) -> None:
     restore("coils", 13, 1)
     instrument.write_bit(13, 1, functioncode=5)
     request = rtu(SLAVE_ID, 5, b"\x00\x0d\xff\x00")
@@ -473,8 +483,13 @@ def test_fc17_report_slave_id_is_libmodbus_3_1_6(slave: Slave, instrument: minim
     ],
 )
 def test_fc22_mask_write_register(
-    slave: Slave, instrument: minimalmodbus.Instrument, restore: Callable[..., None],
-    current: int, and_mask: int, or_mask: int, result: int,
+    slave: Slave,
+    instrument: minimalmodbus.Instrument,
+    restore: Callable[..., None],
+    current: int,
+    and_mask: int,
+    or_mask: int,
+    result: int,
 ) -> None:
     assert result == (current & and_mask) | (or_mask & ~and_mask & 0xFFFF)  # the formula
     restore("holding", 40, 1)
@@ -594,8 +609,10 @@ BEYOND_THE_MAP: list[tuple[str, int, Callable[[minimalmodbus.Instrument], Any]]]
     ("functioncode", "call"), [case[1:] for case in BEYOND_THE_MAP], ids=[case[0] for case in BEYOND_THE_MAP]
 )
 def test_illegal_data_address(
-    slave: Slave, instrument: minimalmodbus.Instrument,
-    functioncode: int, call: Callable[[minimalmodbus.Instrument], Any],
+    slave: Slave,
+    instrument: minimalmodbus.Instrument,
+    functioncode: int,
+    call: Callable[[minimalmodbus.Instrument], Any],
 ) -> None:
     with pytest.raises(minimalmodbus.IllegalRequestError) as caught:
         call(instrument)
@@ -636,8 +653,10 @@ def test_illegal_data_value(
     ids=["fc11", "fc12", "fc65", "fc100"],
 )
 def test_illegal_function(
-    slave: Slave, instrument: minimalmodbus.Instrument,
-    functioncode: int, call: Callable[[minimalmodbus.Instrument], Any],
+    slave: Slave,
+    instrument: minimalmodbus.Instrument,
+    functioncode: int,
+    call: Callable[[minimalmodbus.Instrument], Any],
 ) -> None:
     with pytest.raises(minimalmodbus.IllegalRequestError) as caught:
         call(instrument)

@@ -2,9 +2,9 @@
 
 mbpoll (https://github.com/epsilonrt/mbpoll, Debian package ``mbpoll``) is a
 command-line Modbus master on libmodbus, an independent C implementation.
-Each test serves a :class:`dummy_serial.SimulatedBus` with one
-:class:`dummy_serial.SimulatedSlave` on a pseudo-terminal
-(:class:`dummy_serial.PtyServer`), runs ``mbpoll`` once on the pty's path
+Each test serves a :class:`minimalmodbus_simulator.SimulatedBus` with one
+:class:`minimalmodbus_simulator.SimulatedSlave` on a pseudo-terminal
+(:class:`minimalmodbus_simulator.PtyServer`), runs ``mbpoll`` once on the pty's path
 (19200 8N1, RTU, ``-1``: poll once) with ``subprocess`` and a timeout, and
 checks what mbpoll printed against the slave's maps, the request frames the
 bus received against frames built here, and the maps after writes.
@@ -41,14 +41,14 @@ import shutil
 import struct
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from conftest import Serve
 from frames import rtu  # the tests' own CRC, not the driver's
 
-import dummy_serial
 import minimalmodbus
+import minimalmodbus_simulator
 
 SLAVE = 1
 OTHER_SLAVE = 3
@@ -61,19 +61,29 @@ SIZE = 100  # addresses 0..99 in every table
 
 SPECIAL_HOLDING = {
     # 32-bit integers, low word first (mbpoll's default word order)
-    60: 0x5678, 61: 0x1234,  # 0x12345678 = 305419896
-    62: 0xFFFE, 63: 0xFFFF,  # -2
-    64: 0x0000, 65: 0x8000,  # -2147483648
+    60: 0x5678,
+    61: 0x1234,  # 0x12345678 = 305419896
+    62: 0xFFFE,
+    63: 0xFFFF,  # -2
+    64: 0x0000,
+    65: 0x8000,  # -2147483648
     # the same integers, high word first (mbpoll -B)
-    66: 0x1234, 67: 0x5678,
-    68: 0xFFFF, 69: 0xFFFE,
+    66: 0x1234,
+    67: 0x5678,
+    68: 0xFFFF,
+    69: 0xFFFE,
     # floats, low word first
-    70: 0x5000, 71: 0x449A,  # 1234.5
-    72: 0x0000, 73: 0xBE20,  # -0.15625
-    74: 0x0000, 75: 0x0000,  # 0
+    70: 0x5000,
+    71: 0x449A,  # 1234.5
+    72: 0x0000,
+    73: 0xBE20,  # -0.15625
+    74: 0x0000,
+    75: 0x0000,  # 0
     # the same floats, high word first (mbpoll -B)
-    76: 0x449A, 77: 0x5000,
-    78: 0xBE20, 79: 0x0000,
+    76: 0x449A,
+    77: 0x5000,
+    78: 0xBE20,
+    79: 0x0000,
 }
 INPUT_FLOAT = {90: 0x0000, 91: 0x3FC0}  # 1.5, low word first
 
@@ -94,8 +104,8 @@ def discrete_input(address: int) -> int:
     return int(address % 3 == 1)
 
 
-def make_slave() -> dummy_serial.SimulatedSlave:
-    return dummy_serial.SimulatedSlave(
+def make_slave() -> minimalmodbus_simulator.SimulatedSlave:
+    return minimalmodbus_simulator.SimulatedSlave(
         coils={a: coil(a) for a in range(SIZE)},
         discrete_inputs={a: discrete_input(a) for a in range(SIZE)},
         holding_registers={a: holding(a) for a in range(SIZE)},
@@ -116,10 +126,10 @@ def shown_16bit(value: int) -> str:
 
 @dataclass
 class Sim:
-    server: dummy_serial.PtyServer
-    bus: dummy_serial.SimulatedBus
-    slave: dummy_serial.SimulatedSlave
-    other: dummy_serial.SimulatedSlave
+    server: minimalmodbus_simulator.PtyServer
+    bus: minimalmodbus_simulator.SimulatedBus
+    slave: minimalmodbus_simulator.SimulatedSlave
+    other: minimalmodbus_simulator.SimulatedSlave
 
     @property
     def path(self) -> str:
@@ -164,34 +174,51 @@ def mbpoll_executable() -> str:
 
 
 @pytest.fixture
-def sim(mbpoll_executable: str) -> Iterator[Sim]:
-    """Slaves SLAVE and OTHER_SLAVE on a pty; the server is stopped and checked afterwards."""
+def sim(mbpoll_executable: str, serve: Serve) -> Sim:
+    """Slaves SLAVE and OTHER_SLAVE on a pty; conftest's serve stops and checks the server afterwards."""
     slave, other = make_slave(), make_slave()
     other.holding_registers[0] = 4321
-    bus = dummy_serial.SimulatedBus({SLAVE: slave, OTHER_SLAVE: other})
-    server = dummy_serial.PtyServer(bus)
-    server.start()
-    try:
-        yield Sim(server, bus, slave, other)
-    finally:
-        server.stop()
-    assert server.error is None, f"the PtyServer failed: {server.error!r}"
+    bus = minimalmodbus_simulator.SimulatedBus({SLAVE: slave, OTHER_SLAVE: other})
+    return Sim(serve(bus), bus, slave, other)
 
 
 def mbpoll(
-    sim: Sim, *options: str, values: tuple[str, ...] = (), slave: str = str(SLAVE),
+    sim: Sim,
+    *options: str,
+    values: tuple[str, ...] = (),
+    slave: str = str(SLAVE),
     timeout: str = MBPOLL_TIMEOUT,
 ) -> Result:
     """Run mbpoll once on the simulator's pty; values (if any) are written."""
     command = [
-        "mbpoll", "-m", "rtu", "-a", slave, "-b", "19200", "-d", "8", "-s", "1", "-P", "none",
-        "-1", "-o", timeout, *options, sim.path,
+        "mbpoll",
+        "-m",
+        "rtu",
+        "-a",
+        slave,
+        "-b",
+        "19200",
+        "-d",
+        "8",
+        "-s",
+        "1",
+        "-P",
+        "none",
+        "-1",
+        "-o",
+        timeout,
+        *options,
+        sim.path,
     ]
     if values:
         command += ["--", *values]
     try:
         done = subprocess.run(
-            command, capture_output=True, text=True, timeout=PROCESS_SECONDS, check=False,
+            command,
+            capture_output=True,
+            text=True,
+            timeout=PROCESS_SECONDS,
+            check=False,
             stdin=subprocess.DEVNULL,
         )
     except subprocess.TimeoutExpired as error:  # subprocess.run has killed it
@@ -276,8 +303,12 @@ def test_read_two_slaves(sim: Sim) -> None:
     assert result.returncode == 0, str(result)
     polled = result.stdout[result.stdout.index("-- Polling slave 1...") :].splitlines()
     assert [line for line in polled if line] == [
-        "-- Polling slave 1...", f"[1]: \t{shown_16bit(holding(0))}", f"[2]: \t{shown_16bit(holding(1))}",
-        "-- Polling slave 3...", "[1]: \t4321", f"[2]: \t{shown_16bit(holding(1))}",
+        "-- Polling slave 1...",
+        f"[1]: \t{shown_16bit(holding(0))}",
+        f"[2]: \t{shown_16bit(holding(1))}",
+        "-- Polling slave 3...",
+        "[1]: \t4321",
+        f"[2]: \t{shown_16bit(holding(1))}",
     ]
     assert sim.bus.requests == [read_request(3, 0, 2, SLAVE), read_request(3, 0, 2, OTHER_SLAVE)]
 
@@ -381,7 +412,10 @@ def test_write_several_holding_registers(sim: Sim) -> None:
     written = {30: 1, 31: 0, 32: 0x8000, 33: 12345}
     assert sim.slave.holding_registers == {a: written.get(a, holding(a)) for a in range(SIZE)}
     assert read(sim, "-0", "-t", "4", "-r", "30", "-c", "4") == {
-        30: "1", 31: "0", 32: "32768 (-32768)", 33: "12345"
+        30: "1",
+        31: "0",
+        32: "32768 (-32768)",
+        33: "12345",
     }
 
 
@@ -397,9 +431,12 @@ def test_write_int32(sim: Sim) -> None:
     registers = [0xFFFB, 0xFFFF, 0x86A0, 0x0001]
     assert sim.bus.requests == [rtu(SLAVE, 16, struct.pack(">HHB4H", 40, 4, 8, *registers))]
     assert [sim.slave.holding_registers[a] for a in range(40, 44)] == registers
-    assert minimalmodbus.registers_to_long(
-        registers[:2], signed=True, byteorder=minimalmodbus.BYTEORDER_LITTLE_SWAP
-    ) == -5
+    assert (
+        minimalmodbus.registers_to_long(
+            registers[:2], signed=True, byteorder=minimalmodbus.BYTEORDER_LITTLE_SWAP
+        )
+        == -5
+    )
     assert read(sim, "-0", "-t", "4:int", "-r", "40", "-c", "2") == {40: "-5", 42: "100000"}
 
 
@@ -428,24 +465,57 @@ def test_report_slave_id(sim: Sim) -> None:
 @pytest.mark.parametrize(
     ("options", "values", "request_frame", "message"),
     [
-        (["-0", "-t", "4", "-r", "99", "-c", "2"], (), read_request(3, 99, 2),
-         "Read output (holding) register failed: Illegal data address"),
-        (["-0", "-t", "4", "-r", "1000"], (), read_request(3, 1000, 1),
-         "Read output (holding) register failed: Illegal data address"),
+        (
+            ["-0", "-t", "4", "-r", "99", "-c", "2"],
+            (),
+            read_request(3, 99, 2),
+            "Read output (holding) register failed: Illegal data address",
+        ),
+        (
+            ["-0", "-t", "4", "-r", "1000"],
+            (),
+            read_request(3, 1000, 1),
+            "Read output (holding) register failed: Illegal data address",
+        ),
         (["-0", "-t", "3:float", "-r", "99"], (), read_request(4, 99, 2), "Illegal data address"),
         (["-0", "-t", "0", "-r", "90", "-c", "20"], (), read_request(1, 90, 20), "Illegal data address"),
         (["-0", "-t", "1", "-r", "100"], (), read_request(2, 100, 1), "Illegal data address"),
-        (["-0", "-t", "4", "-r", "100"], ("7",), rtu(SLAVE, 6, b"\x00\x64\x00\x07"),
-         "Write output (holding) register failed: Illegal data address"),
-        (["-0", "-t", "4", "-r", "99"], ("7", "8"), rtu(SLAVE, 16, b"\x00\x63\x00\x02\x04\x00\x07\x00\x08"),
-         "Illegal data address"),
-        (["-0", "-t", "0", "-r", "100"], ("1",), rtu(SLAVE, 5, b"\x00\x64\xff\x00"),
-         "Write discrete output (coil) failed: Illegal data address"),
-        (["-0", "-t", "0", "-r", "99"], ("1", "1"), rtu(SLAVE, 15, b"\x00\x63\x00\x02\x01\x03"),
-         "Illegal data address"),
+        (
+            ["-0", "-t", "4", "-r", "100"],
+            ("7",),
+            rtu(SLAVE, 6, b"\x00\x64\x00\x07"),
+            "Write output (holding) register failed: Illegal data address",
+        ),
+        (
+            ["-0", "-t", "4", "-r", "99"],
+            ("7", "8"),
+            rtu(SLAVE, 16, b"\x00\x63\x00\x02\x04\x00\x07\x00\x08"),
+            "Illegal data address",
+        ),
+        (
+            ["-0", "-t", "0", "-r", "100"],
+            ("1",),
+            rtu(SLAVE, 5, b"\x00\x64\xff\x00"),
+            "Write discrete output (coil) failed: Illegal data address",
+        ),
+        (
+            ["-0", "-t", "0", "-r", "99"],
+            ("1", "1"),
+            rtu(SLAVE, 15, b"\x00\x63\x00\x02\x01\x03"),
+            "Illegal data address",
+        ),
     ],
-    ids=["fc3-beyond", "fc3-far", "fc4-float-beyond", "fc1-beyond", "fc2-beyond", "fc6-beyond",
-         "fc16-beyond", "fc5-beyond", "fc15-beyond"],
+    ids=[
+        "fc3-beyond",
+        "fc3-far",
+        "fc4-float-beyond",
+        "fc1-beyond",
+        "fc2-beyond",
+        "fc6-beyond",
+        "fc16-beyond",
+        "fc5-beyond",
+        "fc15-beyond",
+    ],
 )
 def test_exception_reply_illegal_data_address(
     sim: Sim, options: list[str], values: tuple[str, ...], request_frame: bytes, message: str

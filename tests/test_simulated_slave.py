@@ -1,4 +1,4 @@
-"""Tests for dummy_serial's simulated slaves: slave, bus, faults, pseudo-terminal server, command line.
+"""Tests for minimalmodbus_simulator: slave, bus, faults, pseudo-terminal server, command line.
 
 Frames are written out byte by byte in the tables at the end of this module,
 each with the specification example it comes from (Modbus Application
@@ -28,16 +28,17 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
-from conftest import FakeClock
+from conftest import OUR_MODULES, FakeClock, module_imports
 from frames import ascii_frame
-from frames import crc16 as crc16_bitwise  # bit by bit, independent of dummy_serial's
+from frames import crc16 as crc16_bitwise  # bit by bit, independent of the simulator's
 
 import dummy_serial
 import minimalmodbus
-from dummy_serial import DiagnosticCounter, Fault, PtyServer, SimulatedBus, SimulatedSlave, block
+import minimalmodbus_simulator as simulator
+from minimalmodbus_simulator import DiagnosticCounter, Fault, PtyServer, SimulatedBus, SimulatedSlave, block
 
 SLAVE = 0x11  # the slave address of the table frames
-MODES = [dummy_serial.MODE_RTU, dummy_serial.MODE_ASCII]
+MODES = [simulator.MODE_RTU, simulator.MODE_ASCII]
 PORTNAME = "/dev/ttyUSB0"
 TIMEOUT = 0.05  # seconds, MinimalModbus's default
 PTY_WAIT = 2.0  # seconds a pty test waits at most for an answer that must come
@@ -89,12 +90,12 @@ class Exchange(NamedTuple):
     changes: tuple[Callable[[SimulatedSlave], object], object, object] | None = None
 
     def request_frame(self, mode: str) -> bytes:
-        if mode == dummy_serial.MODE_RTU:
+        if mode == simulator.MODE_RTU:
             return rtu(self.request, self.request_crc)
         return ascii_frame(self.request, self.request_lrc)
 
     def response_frame(self, mode: str) -> bytes:
-        if mode == dummy_serial.MODE_RTU:
+        if mode == simulator.MODE_RTU:
             return rtu(self.response, self.response_crc)
         return ascii_frame(self.response, self.response_lrc)
 
@@ -144,7 +145,7 @@ def spec_slave() -> SimulatedSlave:
     return slave
 
 
-def spec_bus(mode: str = dummy_serial.MODE_RTU, **keywords: Any) -> SimulatedBus:
+def spec_bus(mode: str = simulator.MODE_RTU, **keywords: Any) -> SimulatedBus:
     """A bus with :func:`spec_slave` at address 17."""
     return SimulatedBus({SLAVE: spec_slave()}, mode, **keywords)
 
@@ -160,14 +161,14 @@ def exchange_named(name: str) -> Exchange:
 
 
 def test_crc_of_the_check_string_is_4b37() -> None:
-    assert dummy_serial._crc16(b"123456789") == 0x4B37
+    assert simulator.crc16(b"123456789") == 0x4B37
     assert crc16_bitwise(b"123456789") == 0x4B37
 
 
 def test_lrc_is_the_negated_byte_sum() -> None:
-    assert dummy_serial._lrc(bytes.fromhex("11 03 00 6B 00 03")) == 0x7E
-    assert dummy_serial._lrc(b"") == 0
-    assert dummy_serial._lrc(b"\x01") == 0xFF
+    assert simulator.lrc(bytes.fromhex("11 03 00 6B 00 03")) == 0x7E
+    assert simulator.lrc(b"") == 0
+    assert simulator.lrc(b"\x01") == 0xFF
 
 
 def test_every_table_frame_has_correct_checksums() -> None:
@@ -182,14 +183,14 @@ def test_every_table_frame_has_correct_checksums() -> None:
 
 def test_the_function_code_table_lists_every_supported_code() -> None:
     supported = [1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 15, 16, 17, 20, 21, 22, 23, 24, 43]
-    assert sorted(dummy_serial._FUNCTION_CODES) == supported
+    assert sorted(simulator._FUNCTION_CODES) == supported
 
 
 def test_the_request_length_of_each_table_request_is_known_from_its_header(exchange: Exchange) -> None:
-    frame = exchange.request_frame(dummy_serial.MODE_RTU)
+    frame = exchange.request_frame(simulator.MODE_RTU)
     expected = None if frame[1] == 8 else len(frame)  # diagnostics: by silence
     for received in range(2, len(frame) + 1):  # as the bytes arrive
-        length = dummy_serial._rtu_request_length(frame[:received])
+        length = simulator.rtu_request_length(frame[:received])
         assert length is None or length > received or length == expected
 
 
@@ -216,7 +217,7 @@ def test_each_write_changes_the_map(write_exchange: Exchange) -> None:
     look, before, after = write_exchange.changes
     bus = spec_bus()
     assert look(bus.slaves[SLAVE]) == before
-    bus(write_exchange.request_frame(dummy_serial.MODE_RTU))
+    bus(write_exchange.request_frame(simulator.MODE_RTU))
     assert look(bus.slaves[SLAVE]) == after
 
 
@@ -224,14 +225,14 @@ def test_a_request_with_an_exception_changes_nothing() -> None:
     # fc 23 writing registers 14..16 but reading 118..120: 120 is missing.
     bus = spec_bus()
     request = bytes.fromhex("11 17 0076 0003 000E 0003 06 0001 0002 0003")
-    request += dummy_serial._crc16(request).to_bytes(2, "little")
+    request += simulator.crc16(request).to_bytes(2, "little")
     assert bus(request)[0][1][1:3] == b"\x97\x02"
     assert [bus.slaves[SLAVE].holding_registers[address] for address in (14, 15, 16)] == [0, 0, 0]
 
 
 def test_ascii_frames_written_out_in_full() -> None:
     # fc 3, the specification's example, as ASCII text: LRC 7E and 55.
-    bus = spec_bus(dummy_serial.MODE_ASCII)
+    bus = spec_bus(simulator.MODE_ASCII)
     assert bus(b":1103006B00037E\r\n") == [(0.0, b":110306022B0000006455\r\n")]
     # Lower-case hex digits are accepted too.
     assert bus(b":1103006b00037e\r\n") == [(0.0, b":110306022B0000006455\r\n")]
@@ -455,7 +456,7 @@ def test_a_broadcast_read_is_ignored() -> None:
     bus = SimulatedBus({1: slave})
     # Broadcast fc 3: not a write, so nothing acts (but it is counted).
     request = bytes.fromhex("00 03 0000 0001")
-    assert bus(request + dummy_serial._crc16(request).to_bytes(2, "little")) == []
+    assert bus(request + simulator.crc16(request).to_bytes(2, "little")) == []
     assert slave.comm_events == [0xC0]  # received broadcast, nothing sent
     assert slave.event_counter == 0
 
@@ -492,7 +493,7 @@ def test_rtu_frames_with_a_bad_checksum_are_ignored(frame: bytes) -> None:
     ids=["bad-lrc", "no-colon", "no-cr", "odd-digits", "not-hex", "spaces", "too-short"],
 )
 def test_ascii_frames_with_a_bad_checksum_or_framing_are_ignored(frame: bytes) -> None:
-    bus = spec_bus(dummy_serial.MODE_ASCII)
+    bus = spec_bus(simulator.MODE_ASCII)
     assert bus(frame) == []
     assert bus.slaves[SLAVE].holding_registers[1] == 0
     assert bus(b":11060001002ABE\r\n") == [(0.0, b":11060001002ABE\r\n")]  # the good one
@@ -529,15 +530,15 @@ def read_exchange() -> Exchange:
 
 
 def test_the_read_frames_are_those_of_the_table() -> None:
-    assert read_exchange().request_frame(dummy_serial.MODE_RTU) == READ_REQUEST
-    assert read_exchange().response_frame(dummy_serial.MODE_RTU) == READ_RESPONSE
+    assert read_exchange().request_frame(simulator.MODE_RTU) == READ_REQUEST
+    assert read_exchange().response_frame(simulator.MODE_RTU) == READ_RESPONSE
 
 
 def test_no_answer_loses_only_the_answer() -> None:
     bus = spec_bus()
     bus.inject(Fault.NO_ANSWER)
     write = exchange_named("fc06 write single register")
-    assert bus(write.request_frame(dummy_serial.MODE_RTU)) == []
+    assert bus(write.request_frame(simulator.MODE_RTU)) == []
     assert bus.slaves[SLAVE].holding_registers[1] == 3  # the slave did act
     assert bus(READ_REQUEST) == [(0.0, READ_RESPONSE)]  # one request only
 
@@ -546,9 +547,9 @@ def test_no_answer_loses_only_the_answer() -> None:
     ("mode", "corrupted"),
     [
         # CRC C8 BA with its high byte inverted: C8 45
-        (dummy_serial.MODE_RTU, bytes.fromhex("11 03 06 022B 0000 0064 C845")),
+        (simulator.MODE_RTU, bytes.fromhex("11 03 06 022B 0000 0064 C845")),
         # LRC 55 inverted: AA
-        (dummy_serial.MODE_ASCII, b":110306022B00000064AA\r\n"),
+        (simulator.MODE_ASCII, b":110306022B00000064AA\r\n"),
     ],
 )
 def test_bad_checksum(mode: str, corrupted: bytes) -> None:
@@ -601,9 +602,9 @@ def test_local_echo() -> None:
     ("mode", "wrong"),
     [
         # From slave 18 (0x12) instead of 17, with a valid CRC DC 4A.
-        (dummy_serial.MODE_RTU, bytes.fromhex("12 03 06 022B 0000 0064 DC4A")),
+        (simulator.MODE_RTU, bytes.fromhex("12 03 06 022B 0000 0064 DC4A")),
         # LRC 54
-        (dummy_serial.MODE_ASCII, b":120306022B0000006454\r\n"),
+        (simulator.MODE_ASCII, b":120306022B0000006454\r\n"),
     ],
 )
 def test_wrong_address(mode: str, wrong: bytes) -> None:
@@ -612,12 +613,21 @@ def test_wrong_address(mode: str, wrong: bytes) -> None:
     assert bus(read_exchange().request_frame(mode)) == [(0.0, wrong)]
 
 
-def test_wrong_address_after_247_is_1() -> None:
-    bus = SimulatedBus({247: SimulatedSlave(exception_status=1)})
+def test_wrong_address_after_255_is_1() -> None:
+    bus = SimulatedBus({255: SimulatedSlave(exception_status=1)})
     bus.inject(Fault.WRONG_ADDRESS)
-    # Slave 247 (F7), fc 7
-    (chunk,) = bus(bytes.fromhex("F7 07") + crc16_bitwise(bytes.fromhex("F7 07")).to_bytes(2, "little"))
+    # Slave 255 (FF), fc 7
+    (chunk,) = bus(bytes.fromhex("FF 07") + crc16_bitwise(bytes.fromhex("FF 07")).to_bytes(2, "little"))
     assert chunk[1][:3] == bytes.fromhex("01 07 01")
+    assert crc16_bitwise(chunk[1]) == 0
+
+
+def test_slave_at_a_reserved_address_answers() -> None:
+    # 248..255 are reserved (Serial Line §2.2), but devices use them: 0xF8 on PZEM meters
+    bus = SimulatedBus({0xF8: SimulatedSlave(exception_status=0x6D)})
+    request = bytes.fromhex("F8 07") + crc16_bitwise(bytes.fromhex("F8 07")).to_bytes(2, "little")
+    (chunk,) = bus(request)
+    assert chunk[1][:3] == bytes.fromhex("F8 07 6D")
     assert crc16_bitwise(chunk[1]) == 0
 
 
@@ -770,7 +780,7 @@ def on_bus(dummy: dict[bytes, bytes], monkeypatch: pytest.MonkeyPatch) -> Callab
 def test_every_instrument_method_works_with_a_simulated_slave(
     on_bus: Callable[[SimulatedBus], None], mode: str
 ) -> None:
-    slave = dummy_serial.demo_slave()
+    slave = simulator.demo_slave()
     on_bus(SimulatedBus({1: slave}, mode))
     instrument = minimalmodbus.Instrument(PORTNAME, 1, mode=mode)
     assert instrument.read_register(7) == 70
@@ -816,7 +826,7 @@ def test_instrument_reads_identification_in_several_responses(on_bus: Callable[[
 
 
 def test_instrument_reports_the_exception_codes(on_bus: Callable[[SimulatedBus], None]) -> None:
-    on_bus(SimulatedBus({1: dummy_serial.demo_slave()}))
+    on_bus(SimulatedBus({1: simulator.demo_slave()}))
     instrument = minimalmodbus.Instrument(PORTNAME, 1)
     with pytest.raises(minimalmodbus.IllegalRequestError, match="exception code 1"):
         instrument.perform_command(0x41, b"")
@@ -827,7 +837,7 @@ def test_instrument_reports_the_exception_codes(on_bus: Callable[[SimulatedBus],
 
 
 def test_instrument_broadcast_reaches_every_slave(on_bus: Callable[[SimulatedBus], None]) -> None:
-    bus = SimulatedBus({1: dummy_serial.demo_slave(), 2: dummy_serial.demo_slave()})
+    bus = SimulatedBus({1: simulator.demo_slave(), 2: simulator.demo_slave()})
     on_bus(bus)
     minimalmodbus.Instrument(PORTNAME, 0).write_register(5, 555)
     assert [slave.holding_registers[5] for slave in bus.slaves.values()] == [555, 555]
@@ -845,7 +855,7 @@ def test_instrument_broadcast_reaches_every_slave(on_bus: Callable[[SimulatedBus
 def test_instrument_sees_faults_and_recovers(
     on_bus: Callable[[SimulatedBus], None], fault: Fault, error: type[Exception]
 ) -> None:
-    bus = SimulatedBus({1: dummy_serial.demo_slave()})
+    bus = SimulatedBus({1: simulator.demo_slave()})
     on_bus(bus)
     instrument = minimalmodbus.Instrument(PORTNAME, 1)
     bus.inject(fault)
@@ -861,7 +871,7 @@ def test_instrument_sees_faults_and_recovers(
 def test_instrument_reads_through_noise_and_split_answers(
     on_bus: Callable[[SimulatedBus], None], fault: Fault
 ) -> None:
-    bus = SimulatedBus({1: dummy_serial.demo_slave()})
+    bus = SimulatedBus({1: simulator.demo_slave()})
     on_bus(bus)
     bus.inject(fault)
     instrument = minimalmodbus.Instrument(PORTNAME, 1)
@@ -869,12 +879,39 @@ def test_instrument_reads_through_noise_and_split_answers(
 
 
 def test_instrument_handles_a_local_echo(on_bus: Callable[[SimulatedBus], None]) -> None:
-    bus = SimulatedBus({1: dummy_serial.demo_slave()})
+    bus = SimulatedBus({1: simulator.demo_slave()})
     on_bus(bus)
     bus.fault_probability = {Fault.LOCAL_ECHO: 1.0}
     instrument = minimalmodbus.Instrument(PORTNAME, 1)
     instrument.handle_local_echo = True
     assert instrument.read_register(7) == 70
+
+
+# ---------------------------------------------------------------------------
+# Its room: the standard library and dummy_serial, never the driver
+# ---------------------------------------------------------------------------
+
+
+def test_imports_only_the_standard_library_and_dummy_serial() -> None:
+    imported = module_imports(simulator.__file__)
+    assert imported & OUR_MODULES == {"dummy_serial"}
+    standard_library = getattr(sys, "stdlib_module_names", imported - OUR_MODULES)  # 3.10+
+    assert imported - OUR_MODULES <= set(standard_library)
+
+
+def test_importing_it_loads_neither_minimalmodbus_nor_serial() -> None:
+    code = (
+        "import sys, minimalmodbus_simulator; print(sorted({'minimalmodbus', 'serial'} & set(sys.modules)))"
+    )
+    directory = Path(simulator.__file__).parent
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=directory, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_dummy_serial_does_not_import_it() -> None:
+    assert "minimalmodbus_simulator" not in module_imports(dummy_serial.__file__)
 
 
 # ---------------------------------------------------------------------------
@@ -917,7 +954,7 @@ def test_the_slave_copies_its_maps() -> None:
     ],
 )
 def test_the_slave_checks_its_maps(keywords: dict[str, Any], error: type[Exception]) -> None:
-    with pytest.raises(error, match="Dummy_serial"):
+    with pytest.raises(error, match="Simulator"):
         SimulatedSlave(**keywords)
 
 
@@ -925,22 +962,22 @@ def test_the_slave_checks_its_maps(keywords: dict[str, Any], error: type[Excepti
     ("arguments", "error"),
     [
         (({0: SimulatedSlave()},), ValueError),
-        (({248: SimulatedSlave()},), ValueError),
+        (({256: SimulatedSlave()},), ValueError),
         (({1: "slave"},), TypeError),
         (({}, "tcp"), ValueError),
     ],
 )
 def test_the_bus_checks_its_arguments(arguments: tuple[Any, ...], error: type[Exception]) -> None:
-    with pytest.raises(error, match="Dummy_serial"):
+    with pytest.raises(error, match="Simulator"):
         SimulatedBus(*arguments)
 
 
 def test_the_bus_checks_its_mode_when_set() -> None:
     bus = SimulatedBus()
-    bus.mode = dummy_serial.MODE_ASCII
+    bus.mode = simulator.MODE_ASCII
     with pytest.raises(ValueError, match="mode"):
         bus.mode = "RTU"
-    assert bus.mode == dummy_serial.MODE_ASCII
+    assert bus.mode == simulator.MODE_ASCII
 
 
 def test_the_pty_server_checks_its_arguments() -> None:
@@ -952,10 +989,10 @@ def test_the_pty_server_checks_its_arguments() -> None:
 
 def test_reprs() -> None:
     assert repr(SimulatedBus({2: SimulatedSlave(), 1: SimulatedSlave()})) == (
-        "dummy_serial.SimulatedBus<mode='rtu', slaves=[1, 2]>"
+        "minimalmodbus_simulator.SimulatedBus<mode='rtu', slaves=[1, 2]>"
     )
     assert "holding_registers=100" in repr(SimulatedSlave(holding_registers=block(100)))
-    assert repr(PtyServer(SimulatedBus())) == "dummy_serial.PtyServer<path=None, running=False>"
+    assert repr(PtyServer(SimulatedBus())) == "minimalmodbus_simulator.PtyServer<path=None, running=False>"
 
 
 # ---------------------------------------------------------------------------
@@ -972,7 +1009,7 @@ def open_fds() -> set[str]:
 
 
 def server_threads() -> list[threading.Thread]:
-    return [thread for thread in threading.enumerate() if thread.name == "dummy_serial.PtyServer"]
+    return [thread for thread in threading.enumerate() if thread.name == "minimalmodbus_simulator.PtyServer"]
 
 
 @pytest.fixture
@@ -1052,10 +1089,10 @@ def test_pty_frames_of_known_length_wait_for_their_last_byte(client: Callable[[s
 @pty_only
 @pytest.mark.usefixtures("no_leaks")
 def test_pty_ascii_skips_noise_before_the_colon(client: Callable[[str], int]) -> None:
-    with PtyServer(spec_bus(dummy_serial.MODE_ASCII)) as server:
+    with PtyServer(spec_bus(simulator.MODE_ASCII)) as server:
         fd = client(server.path)
-        os.write(fd, b"\x00noise\r\n" + b"xx" + read_exchange().request_frame(dummy_serial.MODE_ASCII))
-        expected = read_exchange().response_frame(dummy_serial.MODE_ASCII)
+        os.write(fd, b"\x00noise\r\n" + b"xx" + read_exchange().request_frame(simulator.MODE_ASCII))
+        expected = read_exchange().response_frame(simulator.MODE_ASCII)
         assert read_bytes(fd, len(expected)) == expected
 
 
@@ -1132,7 +1169,7 @@ def test_pty_server_needs_pseudo_terminals(monkeypatch: pytest.MonkeyPatch) -> N
 @pty_only
 @pytest.mark.usefixtures("no_leaks")
 def test_pty_serves_minimalmodbus_through_pyserial() -> None:
-    with PtyServer(SimulatedBus({1: dummy_serial.demo_slave()})) as server:
+    with PtyServer(SimulatedBus({1: simulator.demo_slave()})) as server:
         instrument = minimalmodbus.Instrument(server.path, 1)
         try:
             assert instrument.read_register(7) == 70
@@ -1150,10 +1187,10 @@ def test_pty_serves_minimalmodbus_through_pyserial() -> None:
 
 @pty_only
 def test_command_line_serves_until_ctrl_c() -> None:
-    command = [sys.executable, "-m", "dummy_serial", "--pty", "--slave", "1", "--slave", "2"]
+    command = [sys.executable, "-m", "minimalmodbus_simulator", "--pty", "--slave", "1", "--slave", "2"]
     process = subprocess.Popen(
         command,
-        cwd=Path(dummy_serial.__file__).parent,
+        cwd=Path(simulator.__file__).parent,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -1186,7 +1223,7 @@ def test_command_line_serves_until_ctrl_c() -> None:
 
 def test_command_line_help_describes_the_slaves(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        dummy_serial.main(["--help"])
+        simulator.main(["--help"])
     assert exit_info.value.code == 0
     help_text = " ".join(capsys.readouterr().out.split())
     assert "--slave ADDRESS" in help_text
@@ -1198,8 +1235,8 @@ def test_command_line_help_describes_the_slaves(capsys: pytest.CaptureFixture[st
     ("arguments", "message"),
     [
         ([], "give --pty"),
-        (["--pty", "--slave", "248"], "1..247"),
-        (["--pty", "--slave", "one"], "1..247"),
+        (["--pty", "--slave", "256"], "1..255"),
+        (["--pty", "--slave", "one"], "1..255"),
         (["--pty", "--mode", "tcp"], "invalid choice"),
         (["--pty", "--baudrate", "0"], "baud rate"),
     ],
@@ -1208,7 +1245,7 @@ def test_command_line_rejects_bad_arguments(
     capsys: pytest.CaptureFixture[str], arguments: list[str], message: str
 ) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        dummy_serial.main(arguments)
+        simulator.main(arguments)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
 
@@ -1223,82 +1260,126 @@ EXCHANGES = [
     Exchange(
         "fc01 read coils",
         # §6.1 example: read coils 20..38, i.e. start 00 13, quantity 00 13 (19).
-        bytes.fromhex("11 01 0013 0013"), bytes.fromhex("8E92"), 0xC8,
+        bytes.fromhex("11 01 0013 0013"),
+        bytes.fromhex("8E92"),
+        0xC8,
         # Byte count 03; coils 27..20 = CD, 35..28 = 6B, 38..36 = 05.
-        bytes.fromhex("11 01 03 CD 6B 05"), bytes.fromhex("4012"), 0xAE,
+        bytes.fromhex("11 01 03 CD 6B 05"),
+        bytes.fromhex("4012"),
+        0xAE,
     ),
     Exchange(
         "fc02 read discrete inputs",
         # §6.2 example: start 00 C4 (196), quantity 00 16 (22).
-        bytes.fromhex("11 02 00C4 0016"), bytes.fromhex("BAA9"), 0x13,
+        bytes.fromhex("11 02 00C4 0016"),
+        bytes.fromhex("BAA9"),
+        0x13,
         # Byte count 03; inputs AC, DB, 35 (the last 2 high bits 0).
-        bytes.fromhex("11 02 03 AC DB 35"), bytes.fromhex("2018"), 0x2E,
+        bytes.fromhex("11 02 03 AC DB 35"),
+        bytes.fromhex("2018"),
+        0x2E,
     ),
     Exchange(
         "fc03 read holding registers",
         # §6.3 example: start 00 6B (107), quantity 00 03.
-        bytes.fromhex("11 03 006B 0003"), bytes.fromhex("7687"), 0x7E,
+        bytes.fromhex("11 03 006B 0003"),
+        bytes.fromhex("7687"),
+        0x7E,
         # Byte count 06; registers 02 2B, 00 00, 00 64.
-        bytes.fromhex("11 03 06 022B 0000 0064"), bytes.fromhex("C8BA"), 0x55,
+        bytes.fromhex("11 03 06 022B 0000 0064"),
+        bytes.fromhex("C8BA"),
+        0x55,
     ),
     Exchange(
         "fc04 read input registers",
         # §6.4 example: start 00 08, quantity 00 01.
-        bytes.fromhex("11 04 0008 0001"), bytes.fromhex("B298"), 0xE2,
+        bytes.fromhex("11 04 0008 0001"),
+        bytes.fromhex("B298"),
+        0xE2,
         # Byte count 02; register 00 0A.
-        bytes.fromhex("11 04 02 000A"), bytes.fromhex("F8F4"), 0xDF,
+        bytes.fromhex("11 04 02 000A"),
+        bytes.fromhex("F8F4"),
+        0xDF,
     ),
     Exchange(
         "fc05 write single coil",
         # §6.5 example: coil 00 AC (172), value FF 00 (on).
-        bytes.fromhex("11 05 00AC FF00"), bytes.fromhex("4E8B"), 0x3F,
+        bytes.fromhex("11 05 00AC FF00"),
+        bytes.fromhex("4E8B"),
+        0x3F,
         # Echo.
-        bytes.fromhex("11 05 00AC FF00"), bytes.fromhex("4E8B"), 0x3F,
+        bytes.fromhex("11 05 00AC FF00"),
+        bytes.fromhex("4E8B"),
+        0x3F,
         (lambda slave: slave.coils[172], 0, 1),
     ),
     Exchange(
         "fc06 write single register",
         # §6.6 example: register 00 01, value 00 03.
-        bytes.fromhex("11 06 0001 0003"), bytes.fromhex("9A9B"), 0xE5,
+        bytes.fromhex("11 06 0001 0003"),
+        bytes.fromhex("9A9B"),
+        0xE5,
         # Echo.
-        bytes.fromhex("11 06 0001 0003"), bytes.fromhex("9A9B"), 0xE5,
+        bytes.fromhex("11 06 0001 0003"),
+        bytes.fromhex("9A9B"),
+        0xE5,
         (lambda slave: slave.holding_registers[1], 0, 3),
     ),
     Exchange(
         "fc07 read exception status",
         # §6.7 example: no data.
-        bytes.fromhex("11 07"), bytes.fromhex("4C22"), 0xE8,
+        bytes.fromhex("11 07"),
+        bytes.fromhex("4C22"),
+        0xE8,
         # Status 6D.
-        bytes.fromhex("11 07 6D"), bytes.fromhex("E218"), 0x7B,
+        bytes.fromhex("11 07 6D"),
+        bytes.fromhex("E218"),
+        0x7B,
     ),
     Exchange(
         "fc08 diagnostics return query data",
         # §6.8 example: sub-function 00 00, data A5 37.
-        bytes.fromhex("11 08 0000 A537"), bytes.fromhex("D81D"), 0x0B,
+        bytes.fromhex("11 08 0000 A537"),
+        bytes.fromhex("D81D"),
+        0x0B,
         # Echo.
-        bytes.fromhex("11 08 0000 A537"), bytes.fromhex("D81D"), 0x0B,
+        bytes.fromhex("11 08 0000 A537"),
+        bytes.fromhex("D81D"),
+        0x0B,
     ),
     Exchange(
         "fc11 get comm event counter",
         # §6.9: no data.
-        bytes.fromhex("11 0B"), bytes.fromhex("4C27"), 0xE4,
+        bytes.fromhex("11 0B"),
+        bytes.fromhex("4C27"),
+        0xE4,
         # Status 00 00 (ready; the example's FF FF is busy), event count 01 08.
-        bytes.fromhex("11 0B 0000 0108"), bytes.fromhex("A6CD"), 0xDB,
+        bytes.fromhex("11 0B 0000 0108"),
+        bytes.fromhex("A6CD"),
+        0xDB,
     ),
     Exchange(
         "fc12 get comm event log",
         # §6.10: no data.
-        bytes.fromhex("11 0C"), bytes.fromhex("0DE5"), 0xE3,
+        bytes.fromhex("11 0C"),
+        bytes.fromhex("0DE5"),
+        0xE3,
         # Byte count 09, status 00 00, event count 01 08, message count 01 21
         # (0x120 + this request), events: 80 (this request received), 20 00.
-        bytes.fromhex("11 0C 09 0000 0108 0121 80 20 00"), bytes.fromhex("891D"), 0x0F,
+        bytes.fromhex("11 0C 09 0000 0108 0121 80 20 00"),
+        bytes.fromhex("891D"),
+        0x0F,
     ),
     Exchange(
         "fc15 write multiple coils",
         # §6.11 example: start 00 13 (20th coil), quantity 00 0A, byte count 02, CD 01.
-        bytes.fromhex("11 0F 0013 000A 02 CD01"), bytes.fromhex("BF0B"), 0xF3,
+        bytes.fromhex("11 0F 0013 000A 02 CD01"),
+        bytes.fromhex("BF0B"),
+        0xF3,
         # Start 00 13, quantity 00 0A.
-        bytes.fromhex("11 0F 0013 000A"), bytes.fromhex("2699"), 0xC3,
+        bytes.fromhex("11 0F 0013 000A"),
+        bytes.fromhex("2699"),
+        0xC3,
         (
             lambda slave: [slave.coils[address] for address in range(19, 29)],
             [1, 0, 1, 1, 0, 0, 1, 1, 1, 1],  # CD, then 6B's first two bits
@@ -1308,35 +1389,51 @@ EXCHANGES = [
     Exchange(
         "fc16 write multiple registers",
         # §6.12 example: start 00 01, quantity 00 02, byte count 04, 00 0A, 01 02.
-        bytes.fromhex("11 10 0001 0002 04 000A 0102"), bytes.fromhex("C6F0"), 0xCB,
+        bytes.fromhex("11 10 0001 0002 04 000A 0102"),
+        bytes.fromhex("C6F0"),
+        0xCB,
         # Start 00 01, quantity 00 02.
-        bytes.fromhex("11 10 0001 0002"), bytes.fromhex("1298"), 0xDC,
+        bytes.fromhex("11 10 0001 0002"),
+        bytes.fromhex("1298"),
+        0xDC,
         (lambda slave: [slave.holding_registers[1], slave.holding_registers[2]], [0, 0], [0x000A, 0x0102]),
     ),
     Exchange(
         "fc17 report slave id",
         # §6.13: no data.
-        bytes.fromhex("11 11"), bytes.fromhex("CDEC"), 0xDE,
+        bytes.fromhex("11 11"),
+        bytes.fromhex("CDEC"),
+        0xDE,
         # Byte count 05, slave id 2A, run indicator FF (on), "SIM".
-        bytes.fromhex("11 11 05 2A FF 53494D"), bytes.fromhex("AFF9"), 0xC7,
+        bytes.fromhex("11 11 05 2A FF 53494D"),
+        bytes.fromhex("AFF9"),
+        0xC7,
     ),
     Exchange(
         "fc20 read file record",
         # §6.14 example: byte count 0E; reference type 06, file 00 04, record
         # 00 01, length 00 02; reference type 06, file 00 03, record 00 09,
         # length 00 02.
-        bytes.fromhex("11 14 0E 06 0004 0001 0002 06 0003 0009 0002"), bytes.fromhex("F938"), 0xAC,
+        bytes.fromhex("11 14 0E 06 0004 0001 0002 06 0003 0009 0002"),
+        bytes.fromhex("F938"),
+        0xAC,
         # Data length 0C; sub-response length 05, type 06, 0D FE, 00 20;
         # sub-response length 05, type 06, 33 CD, 00 40.
-        bytes.fromhex("11 14 0C 05 06 0DFE 0020 05 06 33CD 0040"), bytes.fromhex("69AD"), 0x4E,
+        bytes.fromhex("11 14 0C 05 06 0DFE 0020 05 06 33CD 0040"),
+        bytes.fromhex("69AD"),
+        0x4E,
     ),
     Exchange(
         "fc21 write file record",
         # §6.15 example: data length 0D; reference type 06, file 00 04,
         # record 00 07, length 00 03, data 06 AF, 04 BE, 10 0D.
-        bytes.fromhex("11 15 0D 06 0004 0007 0003 06AF 04BE 100D"), bytes.fromhex("DBC7"), 0x25,
+        bytes.fromhex("11 15 0D 06 0004 0007 0003 06AF 04BE 100D"),
+        bytes.fromhex("DBC7"),
+        0x25,
         # Echo.
-        bytes.fromhex("11 15 0D 06 0004 0007 0003 06AF 04BE 100D"), bytes.fromhex("DBC7"), 0x25,
+        bytes.fromhex("11 15 0D 06 0004 0007 0003 06AF 04BE 100D"),
+        bytes.fromhex("DBC7"),
+        0x25,
         (
             lambda slave: [slave.file_records[4][record] for record in (7, 8, 9)],
             [0, 0, 0],
@@ -1346,31 +1443,45 @@ EXCHANGES = [
     Exchange(
         "fc22 mask write register",
         # §6.16 example's masks (AND 00 F2, OR 00 25) and value 0x12, at register 00 14 (20).
-        bytes.fromhex("11 16 0014 00F2 0025"), bytes.fromhex("A721"), 0xAE,
+        bytes.fromhex("11 16 0014 00F2 0025"),
+        bytes.fromhex("A721"),
+        0xAE,
         # Echo.
-        bytes.fromhex("11 16 0014 00F2 0025"), bytes.fromhex("A721"), 0xAE,
+        bytes.fromhex("11 16 0014 00F2 0025"),
+        bytes.fromhex("A721"),
+        0xAE,
         (lambda slave: slave.holding_registers[20], 0x12, 0x17),  # (12 AND F2) OR (25 AND NOT F2)
     ),
     Exchange(
         "fc23 read write registers",
         # §6.17 example: read start 00 03, quantity 00 06; write start 00 0E,
         # quantity 00 03, byte count 06, 00 FF, 00 FF, 00 FF.
-        bytes.fromhex("11 17 0003 0006 000E 0003 06 00FF 00FF 00FF"), bytes.fromhex("4B54"), 0xBB,
+        bytes.fromhex("11 17 0003 0006 000E 0003 06 00FF 00FF 00FF"),
+        bytes.fromhex("4B54"),
+        0xBB,
         # Byte count 0C; registers 00 FE, 0A CD, 00 01, 00 03, 00 0D, 00 FF.
-        bytes.fromhex("11 17 0C 00FE 0ACD 0001 0003 000D 00FF"), bytes.fromhex("0D75"), 0xE7,
+        bytes.fromhex("11 17 0C 00FE 0ACD 0001 0003 000D 00FF"),
+        bytes.fromhex("0D75"),
+        0xE7,
         (lambda slave: [slave.holding_registers[address] for address in (14, 15, 16)], [0, 0, 0], [0xFF] * 3),
     ),
     Exchange(
         "fc24 read fifo queue",
         # §6.18 example: FIFO pointer address 04 DE.
-        bytes.fromhex("11 18 04DE"), bytes.fromhex("0787"), 0xF5,
+        bytes.fromhex("11 18 04DE"),
+        bytes.fromhex("0787"),
+        0xF5,
         # Byte count 00 06, FIFO count 00 02, 01 B8, 12 84.
-        bytes.fromhex("11 18 0006 0002 01B8 1284"), bytes.fromhex("188D"), 0x80,
+        bytes.fromhex("11 18 0006 0002 01B8 1284"),
+        bytes.fromhex("188D"),
+        0x80,
     ),
     Exchange(
         "fc43 read device identification",
         # §6.21 example: MEI type 0E, read code 01 (basic), object 00.
-        bytes.fromhex("11 2B 0E 01 00"), bytes.fromhex("B1B4"), 0xB5,
+        bytes.fromhex("11 2B 0E 01 00"),
+        bytes.fromhex("B1B4"),
+        0xB5,
         # MEI 0E, read code 01, conformity 81, more follows 00, next object
         # 00, 3 objects: 00 (22 bytes), 01 (15 bytes), 02 (5 bytes).
         bytes.fromhex("11 2B 0E 01 81 00 00 03")
@@ -1385,142 +1496,254 @@ EXCHANGES = [
 EXCEPTION_EXCHANGES = [
     Exchange(
         "fc65 unknown function code: 1",
-        bytes.fromhex("11 41"), bytes.fromhex("CDD0"), 0xAE,
-        bytes.fromhex("11 C1 01"), bytes.fromhex("B195"), 0x2D,
+        bytes.fromhex("11 41"),
+        bytes.fromhex("CDD0"),
+        0xAE,
+        bytes.fromhex("11 C1 01"),
+        bytes.fromhex("B195"),
+        0x2D,
     ),
     Exchange(
         "fc01 quantity 2001: 3",
-        bytes.fromhex("11 01 0000 07D1"), bytes.fromhex("FCF6"), 0x16,
-        bytes.fromhex("11 81 03"), bytes.fromhex("0194"), 0x6B,
+        bytes.fromhex("11 01 0000 07D1"),
+        bytes.fromhex("FCF6"),
+        0x16,
+        bytes.fromhex("11 81 03"),
+        bytes.fromhex("0194"),
+        0x6B,
     ),
     Exchange(
         "fc02 missing input 256: 2",
-        bytes.fromhex("11 02 0100 0001"), bytes.fromhex("BAA6"), 0xEB,
-        bytes.fromhex("11 82 02"), bytes.fromhex("C0A4"), 0x6B,
+        bytes.fromhex("11 02 0100 0001"),
+        bytes.fromhex("BAA6"),
+        0xEB,
+        bytes.fromhex("11 82 02"),
+        bytes.fromhex("C0A4"),
+        0x6B,
     ),
     Exchange(
         "fc03 missing register 120: 2",
-        bytes.fromhex("11 03 0078 0001"), bytes.fromhex("0683"), 0x73,
-        bytes.fromhex("11 83 02"), bytes.fromhex("C134"), 0x6A,
+        bytes.fromhex("11 03 0078 0001"),
+        bytes.fromhex("0683"),
+        0x73,
+        bytes.fromhex("11 83 02"),
+        bytes.fromhex("C134"),
+        0x6A,
     ),
     Exchange(
         "fc03 range 118..120 partly missing: 2",
-        bytes.fromhex("11 03 0076 0003"), bytes.fromhex("E681"), 0x73,
-        bytes.fromhex("11 83 02"), bytes.fromhex("C134"), 0x6A,
+        bytes.fromhex("11 03 0076 0003"),
+        bytes.fromhex("E681"),
+        0x73,
+        bytes.fromhex("11 83 02"),
+        bytes.fromhex("C134"),
+        0x6A,
     ),
     Exchange(
         "fc03 quantity 0: 3",
-        bytes.fromhex("11 03 0000 0000"), bytes.fromhex("475A"), 0xEC,
-        bytes.fromhex("11 83 03"), bytes.fromhex("00F4"), 0x69,
+        bytes.fromhex("11 03 0000 0000"),
+        bytes.fromhex("475A"),
+        0xEC,
+        bytes.fromhex("11 83 03"),
+        bytes.fromhex("00F4"),
+        0x69,
     ),
     Exchange(
         "fc03 quantity 126: 3",
-        bytes.fromhex("11 03 0000 007E"), bytes.fromhex("C77A"), 0x6E,
-        bytes.fromhex("11 83 03"), bytes.fromhex("00F4"), 0x69,
+        bytes.fromhex("11 03 0000 007E"),
+        bytes.fromhex("C77A"),
+        0x6E,
+        bytes.fromhex("11 83 03"),
+        bytes.fromhex("00F4"),
+        0x69,
     ),
     Exchange(
         "fc04 missing input register 10: 2",
-        bytes.fromhex("11 04 000A 0001"), bytes.fromhex("1358"), 0xE0,
-        bytes.fromhex("11 84 02"), bytes.fromhex("C304"), 0x69,
+        bytes.fromhex("11 04 000A 0001"),
+        bytes.fromhex("1358"),
+        0xE0,
+        bytes.fromhex("11 84 02"),
+        bytes.fromhex("C304"),
+        0x69,
     ),
     Exchange(
         "fc05 value 12 34: 3",
-        bytes.fromhex("11 05 00AC 1234"), bytes.fromhex("020C"), 0xF8,
-        bytes.fromhex("11 85 03"), bytes.fromhex("0354"), 0x67,
+        bytes.fromhex("11 05 00AC 1234"),
+        bytes.fromhex("020C"),
+        0xF8,
+        bytes.fromhex("11 85 03"),
+        bytes.fromhex("0354"),
+        0x67,
     ),
     Exchange(
         "fc05 missing coil 200: 2",
-        bytes.fromhex("11 05 00C8 FF00"), bytes.fromhex("0F54"), 0x23,
-        bytes.fromhex("11 85 02"), bytes.fromhex("C294"), 0x68,
+        bytes.fromhex("11 05 00C8 FF00"),
+        bytes.fromhex("0F54"),
+        0x23,
+        bytes.fromhex("11 85 02"),
+        bytes.fromhex("C294"),
+        0x68,
     ),
     Exchange(
         "fc06 missing register 120: 2",
-        bytes.fromhex("11 06 0078 0001"), bytes.fromhex("CA83"), 0x70,
-        bytes.fromhex("11 86 02"), bytes.fromhex("C264"), 0x67,
+        bytes.fromhex("11 06 0078 0001"),
+        bytes.fromhex("CA83"),
+        0x70,
+        bytes.fromhex("11 86 02"),
+        bytes.fromhex("C264"),
+        0x67,
     ),
     Exchange(
         "fc07 with a data byte: 3",
-        bytes.fromhex("11 07 00"), bytes.fromhex("23F5"), 0xE8,
-        bytes.fromhex("11 87 03"), bytes.fromhex("0234"), 0x65,
+        bytes.fromhex("11 07 00"),
+        bytes.fromhex("23F5"),
+        0xE8,
+        bytes.fromhex("11 87 03"),
+        bytes.fromhex("0234"),
+        0x65,
     ),
     Exchange(
         "fc08 unknown sub-function 3: 1",
-        bytes.fromhex("11 08 0003 0000"), bytes.fromhex("129B"), 0xE4,
-        bytes.fromhex("11 88 01"), bytes.fromhex("8605"), 0x66,
+        bytes.fromhex("11 08 0003 0000"),
+        bytes.fromhex("129B"),
+        0xE4,
+        bytes.fromhex("11 88 01"),
+        bytes.fromhex("8605"),
+        0x66,
     ),
     Exchange(
         "fc08 restart with data 12 34: 3",
-        bytes.fromhex("11 08 0001 1234"), bytes.fromhex("BE2C"), 0xA0,
-        bytes.fromhex("11 88 03"), bytes.fromhex("07C4"), 0x64,
+        bytes.fromhex("11 08 0001 1234"),
+        bytes.fromhex("BE2C"),
+        0xA0,
+        bytes.fromhex("11 88 03"),
+        bytes.fromhex("07C4"),
+        0x64,
     ),
     Exchange(
         "fc15 byte count 1 for 10 coils: 3",
-        bytes.fromhex("11 0F 0013 000A 01 CD"), bytes.fromhex("1A0F"), 0xF5,
-        bytes.fromhex("11 8F 03"), bytes.fromhex("05F4"), 0x5D,
+        bytes.fromhex("11 0F 0013 000A 01 CD"),
+        bytes.fromhex("1A0F"),
+        0xF5,
+        bytes.fromhex("11 8F 03"),
+        bytes.fromhex("05F4"),
+        0x5D,
     ),
     Exchange(
         "fc16 byte count 3 for 2 registers: 3",
-        bytes.fromhex("11 10 0001 0002 03 000A01"), bytes.fromhex("43B3"), 0xCE,
-        bytes.fromhex("11 90 03"), bytes.fromhex("0DC4"), 0x5C,
+        bytes.fromhex("11 10 0001 0002 03 000A01"),
+        bytes.fromhex("43B3"),
+        0xCE,
+        bytes.fromhex("11 90 03"),
+        bytes.fromhex("0DC4"),
+        0x5C,
     ),
     Exchange(
         "fc16 fewer bytes than the byte count: 3",
-        bytes.fromhex("11 10 0001 0002 04 000A"), bytes.fromhex("0A03"), 0xCE,
-        bytes.fromhex("11 90 03"), bytes.fromhex("0DC4"), 0x5C,
+        bytes.fromhex("11 10 0001 0002 04 000A"),
+        bytes.fromhex("0A03"),
+        0xCE,
+        bytes.fromhex("11 90 03"),
+        bytes.fromhex("0DC4"),
+        0x5C,
     ),
     Exchange(
         "fc20 byte count 8: 3",
-        bytes.fromhex("11 14 08 06 0004 0001 0001 00"), bytes.fromhex("F09A"), 0xC7,
-        bytes.fromhex("11 94 03"), bytes.fromhex("0F04"), 0x58,
+        bytes.fromhex("11 14 08 06 0004 0001 0001 00"),
+        bytes.fromhex("F09A"),
+        0xC7,
+        bytes.fromhex("11 94 03"),
+        bytes.fromhex("0F04"),
+        0x58,
     ),
     Exchange(
         "fc20 missing file 5: 2",
-        bytes.fromhex("11 14 07 06 0005 0000 0001"), bytes.fromhex("F571"), 0xC8,
-        bytes.fromhex("11 94 02"), bytes.fromhex("CEC4"), 0x59,
+        bytes.fromhex("11 14 07 06 0005 0000 0001"),
+        bytes.fromhex("F571"),
+        0xC8,
+        bytes.fromhex("11 94 02"),
+        bytes.fromhex("CEC4"),
+        0x59,
     ),
     Exchange(
         "fc20 reference type 5: 2",
-        bytes.fromhex("11 14 07 05 0004 0001 0001"), bytes.fromhex("AA71"), 0xC9,
-        bytes.fromhex("11 94 02"), bytes.fromhex("CEC4"), 0x59,
+        bytes.fromhex("11 14 07 05 0004 0001 0001"),
+        bytes.fromhex("AA71"),
+        0xC9,
+        bytes.fromhex("11 94 02"),
+        bytes.fromhex("CEC4"),
+        0x59,
     ),
     Exchange(
         "fc21 missing record 10: 2",
-        bytes.fromhex("11 15 09 06 0004 000A 0001 0000"), bytes.fromhex("6ABC"), 0xBC,
-        bytes.fromhex("11 95 02"), bytes.fromhex("CF54"), 0x58,
+        bytes.fromhex("11 15 09 06 0004 000A 0001 0000"),
+        bytes.fromhex("6ABC"),
+        0xBC,
+        bytes.fromhex("11 95 02"),
+        bytes.fromhex("CF54"),
+        0x58,
     ),
     Exchange(
         "fc22 missing register 120: 2",
-        bytes.fromhex("11 16 0078 00F2 0025"), bytes.fromhex("3728"), 0x4A,
-        bytes.fromhex("11 96 02"), bytes.fromhex("CFA4"), 0x57,
+        bytes.fromhex("11 16 0078 00F2 0025"),
+        bytes.fromhex("3728"),
+        0x4A,
+        bytes.fromhex("11 96 02"),
+        bytes.fromhex("CFA4"),
+        0x57,
     ),
     Exchange(
         "fc23 write quantity 122: 3",
-        bytes.fromhex("11 17 0003 0006 000E 007A 00"), bytes.fromhex("876C"), 0x47,
-        bytes.fromhex("11 97 03"), bytes.fromhex("0FF4"), 0x55,
+        bytes.fromhex("11 17 0003 0006 000E 007A 00"),
+        bytes.fromhex("876C"),
+        0x47,
+        bytes.fromhex("11 97 03"),
+        bytes.fromhex("0FF4"),
+        0x55,
     ),
     Exchange(
         "fc24 missing queue 05 01: 2",
-        bytes.fromhex("11 18 0501"), bytes.fromhex("478F"), 0xD1,
-        bytes.fromhex("11 98 02"), bytes.fromhex("CBC4"), 0x55,
+        bytes.fromhex("11 18 0501"),
+        bytes.fromhex("478F"),
+        0xD1,
+        bytes.fromhex("11 98 02"),
+        bytes.fromhex("CBC4"),
+        0x55,
     ),
     Exchange(
         "fc24 queue of 32: 3",
-        bytes.fromhex("11 18 0500"), bytes.fromhex("864F"), 0xD2,
-        bytes.fromhex("11 98 03"), bytes.fromhex("0A04"), 0x54,
+        bytes.fromhex("11 18 0500"),
+        bytes.fromhex("864F"),
+        0xD2,
+        bytes.fromhex("11 98 03"),
+        bytes.fromhex("0A04"),
+        0x54,
     ),
     Exchange(
         "fc43 MEI type 0D: 1",
-        bytes.fromhex("11 2B 0D 01 00"), bytes.fromhex("41B4"), 0xB6,
-        bytes.fromhex("11 AB 01"), bytes.fromhex("9F35"), 0x43,
+        bytes.fromhex("11 2B 0D 01 00"),
+        bytes.fromhex("41B4"),
+        0xB6,
+        bytes.fromhex("11 AB 01"),
+        bytes.fromhex("9F35"),
+        0x43,
     ),
     Exchange(
         "fc43 read code 5: 3",
-        bytes.fromhex("11 2B 0E 05 00"), bytes.fromhex("B374"), 0xB1,
-        bytes.fromhex("11 AB 03"), bytes.fromhex("1EF4"), 0x41,
+        bytes.fromhex("11 2B 0E 05 00"),
+        bytes.fromhex("B374"),
+        0xB1,
+        bytes.fromhex("11 AB 03"),
+        bytes.fromhex("1EF4"),
+        0x41,
     ),
     Exchange(
         "fc43 read code 4 of missing object 5: 2",
-        bytes.fromhex("11 2B 0E 04 05"), bytes.fromhex("72E7"), 0xAD,
-        bytes.fromhex("11 AB 02"), bytes.fromhex("DF34"), 0x42,
+        bytes.fromhex("11 2B 0E 04 05"),
+        bytes.fromhex("72E7"),
+        0xAD,
+        bytes.fromhex("11 AB 02"),
+        bytes.fromhex("DF34"),
+        0x42,
     ),
 ]

@@ -9,8 +9,8 @@ request of a test never waits (the line has been silent forever), so a
 call that takes 8 ms of fake time waited for nothing but its answer.
 
 The tests at the end use the real clock: threads on dummy_serial, and a
-real pseudo-terminal with the tiny slave of ``pty_slave.py`` on its other
-side. They keep real waiting short (timeouts of 0.1 s) and never assert
+real pseudo-terminal with simulated slaves (``minimalmodbus_simulator``)
+on its other side. They keep real waiting short (timeouts of 0.1 s) and never assert
 wall-clock speed beyond "well within a generous timeout".
 
 The frames are in tables at the end of the module, checked by
@@ -26,18 +26,18 @@ import struct
 import termios  # this module tests on real pseudo-terminals: POSIX only
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 import serial
-from conftest import FakeClock
+from conftest import FakeClock, Serve
 from frames import crc_bytes as crc16
 from frames import frame as wire  # a frame of a message (slave address, function code, data)
-from pty_slave import Fault, PtySlave
 
 import dummy_serial
 import minimalmodbus
 from minimalmodbus import MODE_ASCII, MODE_RTU
+from minimalmodbus_simulator import Fault, SimulatedBus, SimulatedSlave
 
 PORT = "/dev/ttyUSB0"
 TIMEOUT = 0.05  # the port timeout of an Instrument made from a port name
@@ -1011,7 +1011,7 @@ def count_file_descriptors() -> int:
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd")
-def test_pty_ports_leak_no_file_descriptors(pty_slave: PtySlave) -> None:
+def test_pty_ports_leak_no_file_descriptors(pty_slave: PtySlaves) -> None:
     def read_once(**settings: Any) -> None:
         with minimalmodbus.Instrument(pty_slave.port, 1, **settings) as instrument:
             instrument.serial.timeout = 0.1
@@ -1245,7 +1245,7 @@ def test_threads_on_one_dummy_port(monkeypatch: pytest.MonkeyPatch) -> None:
         minimalmodbus.forget_ports()
 
 
-def test_threads_on_one_pty(pty_slave: PtySlave) -> None:
+def test_threads_on_one_pty(pty_slave: PtySlaves) -> None:
     def make_instrument(slaveaddress: int) -> minimalmodbus.Instrument:
         instrument = minimalmodbus.Instrument(pty_slave.port, slaveaddress)
         instrument.serial.timeout = 0.2
@@ -1254,11 +1254,11 @@ def test_threads_on_one_pty(pty_slave: PtySlave) -> None:
 
     problems = read_from_threads(make_instrument, threads=4, reads=100)
     assert problems == []
-    assert len(pty_slave.requests) == 4 * 2 * 100
+    assert len(pty_slave.bus.requests) == 4 * 2 * 100
 
 
 # ---------------------------------------------------------------------------
-# 9. A real pseudo-terminal, with the slave of pty_slave.py on its far side
+# 9. A real pseudo-terminal, with simulated slaves on its far side
 # ---------------------------------------------------------------------------
 
 REGISTERS = {
@@ -1267,16 +1267,34 @@ REGISTERS = {
 }
 
 
+class NoiseFirstBus(SimulatedBus):
+    """A bus whose ``noise_first`` bytes (if any) arrive at once, ahead of a delayed answer."""
+
+    noise_first = b""
+
+    def __call__(self, request: bytes) -> list[Chunk]:
+        chunks = super().__call__(request)
+        noise, self.noise_first = self.noise_first, b""
+        return [(0.0, noise), *chunks] if noise else chunks
+
+
+class PtySlaves(NamedTuple):
+    """Slaves 1 and 2 (REGISTERS) served on a pty: the path to open and the bus."""
+
+    port: str
+    bus: NoiseFirstBus
+
+
 @pytest.fixture
-def pty_slave(clean_ports: None) -> Iterator[PtySlave]:
-    """A running PtySlave for slaves 1 and 2; afterwards ports closed, thread joined, fds closed."""
-    with PtySlave(REGISTERS) as slave:
-        yield slave
-        close_shared_ports()
+def pty_slave(clean_ports: None, serve: Serve) -> Iterator[PtySlaves]:
+    """Slaves 1 and 2 on a pty; afterwards ports closed (then conftest's serve stops the server)."""
+    bus = NoiseFirstBus({address: SimulatedSlave(holding_registers=REGISTERS[address]) for address in (1, 2)})
+    yield PtySlaves(serve(bus).path, bus)
+    close_shared_ports()
 
 
 def pty_instrument(
-    pty_slave: PtySlave, slaveaddress: int = 1, timeout: float = 0.1
+    pty_slave: PtySlaves, slaveaddress: int = 1, timeout: float = 0.1
 ) -> minimalmodbus.Instrument:
     """An instrument on the pty, with a short timeout."""
     instrument = minimalmodbus.Instrument(pty_slave.port, slaveaddress)
@@ -1284,7 +1302,7 @@ def pty_instrument(
     return instrument
 
 
-def test_pty_reads_and_writes(pty_slave: PtySlave) -> None:
+def test_pty_reads_and_writes(pty_slave: PtySlaves) -> None:
     first, second = pty_instrument(pty_slave, 1), pty_instrument(pty_slave, 2)
     assert type(first.serial) is serial.Serial
     assert first.read_register(7) == 1007
@@ -1298,7 +1316,7 @@ def test_pty_reads_and_writes(pty_slave: PtySlave) -> None:
     assert first.read_registers(19, 5) == [1019, 1, 2, 3, 1023]
 
 
-def test_pty_exception_reply_returns_well_before_the_timeout(pty_slave: PtySlave) -> None:
+def test_pty_exception_reply_returns_well_before_the_timeout(pty_slave: PtySlaves) -> None:
     instrument = pty_instrument(pty_slave, timeout=1.0)
     with pytest.raises(minimalmodbus.IllegalRequestError) as caught:
         instrument.read_register(99)
@@ -1309,39 +1327,45 @@ def test_pty_exception_reply_returns_well_before_the_timeout(pty_slave: PtySlave
     assert instrument.roundtrip_time < 0.5
 
 
-def test_pty_late_reply_then_a_good_transaction(pty_slave: PtySlave) -> None:
+def test_pty_late_reply_then_a_good_transaction(pty_slave: PtySlaves) -> None:
     instrument = pty_instrument(pty_slave, timeout=0.1)
-    pty_slave.plan(Fault(delay=0.15))  # answers 1.5 timeouts late
+    pty_slave.bus.delay_seconds = 0.15  # answers 1.5 timeouts late
+    pty_slave.bus.inject(Fault.DELAY)
     with pytest.raises(minimalmodbus.NoResponseError):
         instrument.read_register(1)
     assert instrument.read_register(2) == 1002
 
 
-def test_pty_noise_then_late_answer_is_drained(pty_slave: PtySlave) -> None:
+def test_pty_noise_then_late_answer_is_drained(pty_slave: PtySlaves) -> None:
     instrument = pty_instrument(pty_slave, timeout=0.1)
-    pty_slave.plan(Fault(noise=NOISE, delay=0.15))  # fault after ~0.1 s, answer at 0.15 s
+    pty_slave.bus.noise_first = NOISE  # fault after ~0.1 s, answer at 0.15 s
+    pty_slave.bus.delay_seconds = 0.15
+    pty_slave.bus.inject(Fault.DELAY)
     with pytest.raises(minimalmodbus.InvalidResponseError) as caught:
         instrument.read_register(1)
     assert caught.value.response == NOISE
     assert instrument.read_register(2) == 1002
 
 
-def test_pty_noise_and_a_reply_in_pieces(pty_slave: PtySlave) -> None:
+def test_pty_noise_and_a_reply_in_pieces(pty_slave: PtySlaves) -> None:
     instrument = pty_instrument(pty_slave, timeout=0.1)
-    pty_slave.plan(Fault(noise=b"\x00\xff\x01", chunks=3, gap=0.003))
+    pty_slave.bus.noise_bytes = b"\x00\xff\x01"
+    pty_slave.bus.split_gap_seconds = 0.003
+    pty_slave.bus.inject(Fault.NOISE)
+    pty_slave.bus.inject(Fault.SPLIT)
     assert instrument.read_registers(3, 2) == [1003, 1004]
 
 
-def test_pty_silent_slave_and_retry(pty_slave: PtySlave) -> None:
+def test_pty_silent_slave_and_retry(pty_slave: PtySlaves) -> None:
     instrument = pty_instrument(pty_slave, timeout=0.05)
-    pty_slave.plan(Fault(silent=True))
+    pty_slave.bus.inject(Fault.NO_ANSWER)
     with pytest.raises(minimalmodbus.NoResponseError):
         instrument.read_register(4)
     assert instrument.read_register(5) == 1005
     instrument.retries = 1
-    pty_slave.plan(Fault(silent=True))
+    pty_slave.bus.inject(Fault.NO_ANSWER)
     assert instrument.read_register(6) == 1006
-    assert len(pty_slave.requests) == 4
+    assert len(pty_slave.bus.requests) == 4
 
 
 # ---------------------------------------------------------------------------
