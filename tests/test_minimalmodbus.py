@@ -97,9 +97,9 @@ def words(values: Iterable[int]) -> str:
 def check(mode: str, request: bytes, response: bytes) -> bytes:
     """``minimalmodbus._check_response`` on a request frame and a response frame."""
     content = content_of(mode, request)
-    return minimalmodbus._check_response(
-        minimalmodbus._Exchange(mode, content[0], content[1], content[2:], request, response)
-    )
+    built = minimalmodbus._new_request(mode, content[0], content[1], content[2:])
+    assert built.frame == request
+    return minimalmodbus._check_response(built, response)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -209,12 +209,12 @@ def test_lrc_makes_the_sum_zero(data: bytes) -> None:
 def test_build_frame_known_values(
     mode: str, slaveaddress: int, functioncode: int, payload: str, expected: bytes
 ) -> None:
-    assert minimalmodbus._build_frame(mode, slaveaddress, functioncode, h(payload)) == expected
+    assert minimalmodbus._new_request(mode, slaveaddress, functioncode, h(payload)).frame == expected
 
 
 def test_recorded_frames_through_the_pure_helpers(recorded: Recorded) -> None:
     request, response = recorded.request, recorded.response
-    assert minimalmodbus._build_frame(MODE_RTU, request[0], request[1], request[2:-2]) == request
+    assert minimalmodbus._new_request(MODE_RTU, request[0], request[1], request[2:-2]).frame == request
     if response:
         assert minimalmodbus._predict_response_size(MODE_RTU, request[1], request[2:-2]) == len(response)
         assert check(MODE_RTU, request, response) == response[2:-2]
@@ -225,7 +225,7 @@ def test_build_frame_agrees_with_own_frames(
     slaveaddress: int, functioncode: int, payload: bytes, mode: str
 ) -> None:
     expected = frame(mode, bytes([slaveaddress, functioncode]) + payload)
-    assert minimalmodbus._build_frame(mode, slaveaddress, functioncode, payload) == expected
+    assert minimalmodbus._FORMATS[mode].build(bytes((slaveaddress, functioncode)) + payload) == expected
 
 
 def test_hex() -> None:
@@ -1181,6 +1181,32 @@ class Dtb4824(minimalmodbus.Instrument):
 
     def raw(self, request: bytes, number_of_bytes_to_read: int) -> bytes:
         return self._communicate(request, number_of_bytes_to_read)
+
+
+class LoggingDriver(minimalmodbus.Instrument):
+    """A 2.x vendor driver that overrides ``_communicate`` to see every frame."""
+
+    def __init__(self, portname: str) -> None:
+        super().__init__(portname, 10)
+        self.log: list[tuple[bytes, int, bytes]] = []
+
+    def _communicate(self, request: bytes, number_of_bytes_to_read: int) -> bytes:
+        response = super()._communicate(request, number_of_bytes_to_read)
+        self.log.append((request, number_of_bytes_to_read, response))
+        return response
+
+
+def test_subclass_overriding_communicate_sees_every_transaction(dummy: dict[bytes, bytes]) -> None:
+    read_200 = RECORDED[0]  # DTB4824: read_register(4097, 1)
+    dummy[read_200.request] = read_200.response
+    driver = LoggingDriver(PORT)
+    assert driver.read_register(4097, 1) == 200
+    assert driver.log == [(read_200.request, 7, read_200.response)]
+    bad = h("0a 03 02 07 d0 1e 28")  # the response checks still apply: a wrong CRC
+    dummy[read_200.request] = bad
+    with pytest.raises(InvalidResponseError, match="Checksum error"):
+        driver.read_register(4097, 1)
+    assert driver.log[-1] == (read_200.request, 7, bad)
 
 
 def test_subclassed_instrument_of_2x(dummy: dict[bytes, bytes]) -> None:

@@ -1555,3 +1555,21 @@ def test_minimal_port_unknown_layout_is_read_to_the_timeout(slave: ScriptedSlave
     assert instrument.perform_command(65, b"\x01") == bytes.fromhex("01 02 03 04")
     # The read that gets the rest waits its timeout, then one more brings nothing.
     assert instrument.roundtrip_time == exact(0.008 + 2 * TIMEOUT)
+
+
+class _UnweakablePort:
+    """A port object that cannot be weakly referenced (no __weakref__ slot)."""
+
+    __slots__ = ()
+
+
+def test_state_of_unweakable_ports_is_bounded() -> None:
+    # Issue 11: per-port state does not grow without bound when a program makes
+    # such port objects anew; the same object keeps its state (and its lock).
+    minimalmodbus.forget_ports()
+    ports = [_UnweakablePort() for _ in range(100)]
+    states = [minimalmodbus._port_state(port) for port in ports]
+    assert len(minimalmodbus._UNWEAKABLE_PORT_STATES) == minimalmodbus._MAX_UNWEAKABLE_PORTS
+    assert minimalmodbus._port_state(ports[-1]) is states[-1]
+    minimalmodbus.forget_ports()
+    assert minimalmodbus._UNWEAKABLE_PORT_STATES == {}
