@@ -69,12 +69,18 @@ def dummy(monkeypatch: pytest.MonkeyPatch, fake_clock: FakeClock) -> Iterator[di
     before and after, so no test sees another's port.
     """
     responses: dict[bytes, bytes] = {}
-    monkeypatch.setattr(minimalmodbus.serial, "Serial", dummy_serial.Serial)
+    monkeypatch.setattr("minimalmodbus.serial.Serial", dummy_serial.Serial)
     monkeypatch.setattr(dummy_serial, "RESPONSES", responses)
     monkeypatch.setattr(dummy_serial, "VERBOSE", False)
     minimalmodbus.forget_ports()
     yield responses
     minimalmodbus.forget_ports()
+
+
+def as_dummy(port: minimalmodbus.SerialPort) -> dummy_serial.Serial:
+    """The port, checked to be a ``dummy_serial.Serial`` (as ``dummy`` makes them), to reach its records."""
+    assert isinstance(port, dummy_serial.Serial), f"not a dummy_serial port: {port!r}"
+    return port
 
 
 def forget_port(name: str) -> None:

@@ -30,10 +30,11 @@ import math
 import re
 import struct
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import pytest
 from calls import Call, call, count_calls, silent, splice
+from conftest import as_dummy
 from frames import checksum_ok, crc16, frame, lrc, wire_time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -591,7 +592,7 @@ def test_request_bytes_and_value(
     dummy[request] = wire(mode, exchange.response)
     instrument = Instrument(PORT, SLAVE, mode)
     value = exchange.call.run(instrument)
-    assert instrument.serial.requests == [request]
+    assert as_dummy(instrument.serial).requests == [request]
     assert_same_value(value, exchange.value)
     # API.md B: returns as soon as the last byte is in (dummy_serial delivers a
     # recorded answer as it crosses the line); an unknown layout (vendor code,
@@ -612,7 +613,7 @@ def test_force_listen_only_writes_and_reads_nothing(
 ) -> None:
     # Application Protocol §6.8.1, sub-function 04: the slave does not answer
     instrument = Instrument(PORT, SLAVE, mode)
-    port = instrument.serial
+    port = as_dummy(instrument.serial)
     if answer == "silent":
         port.responder = silent
     else:  # a slave that answers all the same: the bytes are not read
@@ -635,7 +636,7 @@ def test_return_query_data_of_several_words(dummy: dict[bytes, bytes], fake_cloc
     dummy[request] = request
     instrument = Instrument(PORT, SLAVE, mode)
     assert_same_value(instrument.perform_command(8, h("0000 0102 0304")), h("0000 0102 0304"))
-    assert instrument.serial.requests == [request]
+    assert as_dummy(instrument.serial).requests == [request]
     assert sum(fake_clock.sleeps) == pytest.approx(wire_time(request, request), abs=1e-9)
 
 
@@ -657,7 +658,7 @@ def test_device_identification_more_follows_in_two_transactions(
     dummy[second] = wire(mode, f"2b 0e 01 01 00 00 01 {REVISION}")
     instrument = Instrument(PORT, SLAVE, mode)
     assert_same_value(instrument.read_device_identification(), SPEC_OBJECTS)
-    assert instrument.serial.requests == [first, second]
+    assert as_dummy(instrument.serial).requests == [first, second]
     # The answers as they cross the line, and the inter-frame silence between
     # them (RTU; ASCII needs none, Serial Line §2.5.2, but may keep one): never a timeout
     answers = wire_time(first, dummy[first], second, dummy[second])
@@ -678,7 +679,9 @@ def test_device_identification_more_follows_in_three_transactions(
     dummy[wire(mode, "2b 0e 03 ff")] = wire(mode, "2b 0e 03 83 00 00 01 ff 01 79")
     instrument = Instrument(PORT, SLAVE, mode)
     assert_same_value(instrument.read_device_identification(3), objects)
-    assert instrument.serial.requests == [wire(mode, f"2b 0e 03 {oid}") for oid in ("00", "80", "ff")]
+    assert as_dummy(instrument.serial).requests == [
+        wire(mode, f"2b 0e 03 {oid}") for oid in ("00", "80", "ff")
+    ]
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -697,7 +700,7 @@ def test_device_identification_next_object_id_must_advance(
     assert (info.value.request, info.value.response) == (second, bad)
     assert "advance" in str(info.value)
     assert bad.hex(" ").upper() in str(info.value)
-    assert instrument.serial.requests == [first, second]
+    assert as_dummy(instrument.serial).requests == [first, second]
 
 
 @pytest.mark.parametrize("functioncode", [65, 100])
@@ -706,10 +709,10 @@ def test_vendor_code_is_read_until_the_line_is_silent(
 ) -> None:
     instrument = Instrument(PORT, SLAVE)
     answer = wire(MODE_RTU, f"{functioncode:02x} 0a0b0c0d0e")
-    instrument.serial.responder = lambda request: [(0.008, answer)]
+    as_dummy(instrument.serial).responder = lambda request: [(0.008, answer)]
     start = fake_clock.time
     assert_same_value(instrument.perform_command(functioncode, h("0102")), h("0a0b0c0d0e"))
-    assert instrument.serial.requests == [wire(MODE_RTU, f"{functioncode:02x} 0102")]
+    assert as_dummy(instrument.serial).requests == [wire(MODE_RTU, f"{functioncode:02x} 0102")]
     # the last byte arrives after 8 ms; then the line is silent for 3.5 characters
     assert fake_clock.time == pytest.approx(start + 0.008 + SILENCE, abs=1e-12)
     assert instrument.roundtrip_time == pytest.approx(0.008 + SILENCE, abs=1e-12)
@@ -719,7 +722,10 @@ def test_vendor_code_in_pieces_is_one_frame(dummy: dict[bytes, bytes], fake_cloc
     # A gap shorter than the silence is inside the frame
     instrument = Instrument(PORT, SLAVE)
     answer = wire(MODE_RTU, "64 0a0b0c0d0e")
-    instrument.serial.responder = lambda request: [(0.004, answer[:4]), (0.004 + SILENCE / 2, answer[4:])]
+    as_dummy(instrument.serial).responder = lambda request: [
+        (0.004, answer[:4]),
+        (0.004 + SILENCE / 2, answer[4:]),
+    ]
     start = fake_clock.time
     assert instrument.perform_command(100, b"") == h("0a0b0c0d0e")
     last_byte = start + 0.004 + SILENCE / 2
@@ -738,10 +744,10 @@ def test_vendor_code_in_ascii_is_read_to_cr_lf(
         chunks = [(0.008, answer)]
     else:  # a 10 ms gap, longer than any RTU silence
         chunks = [(0.004, answer[:9]), (0.014, answer[9:])]
-    instrument.serial.responder = lambda request: chunks
+    as_dummy(instrument.serial).responder = lambda request: chunks
     start = fake_clock.time
     assert instrument.perform_command(functioncode, b"") == h("0a0b0c0d0e")
-    assert instrument.serial.requests == [wire(MODE_ASCII, f"{functioncode:02x}")]
+    assert as_dummy(instrument.serial).requests == [wire(MODE_ASCII, f"{functioncode:02x}")]
     assert fake_clock.time == pytest.approx(start + chunks[-1][0], abs=1e-12)
 
 
@@ -759,7 +765,7 @@ def test_malformed_response(dummy: dict[bytes, bytes], malformed: Malformed, mod
         malformed.call.run(instrument)
     error = info.value
     message = str(error)
-    assert instrument.serial.requests == [request]
+    assert as_dummy(instrument.serial).requests == [request]
     assert error.request == request
     assert error.response  # something came back...
     assert bad.startswith(error.response)  # ...and it is what the slave sent
@@ -849,7 +855,7 @@ def test_broadcast_writes_and_reads_nothing(
     request_content: str,
 ) -> None:
     instrument = Instrument(PORT, 0, mode)
-    port = instrument.serial
+    port = as_dummy(instrument.serial)
     port.responder = lambda request: [(0.0, wire(mode, request_content))]  # a slave answers anyway
     reads = count_calls(monkeypatch, port, "read")
     assert write.run(instrument) is None
@@ -881,7 +887,7 @@ def test_broadcast_is_refused_before_writing(dummy: dict[bytes, bytes], refused:
     instrument = Instrument(PORT, 0, mode)
     with pytest.raises(ValueError, match="broadcast"):
         refused.run(instrument)
-    assert instrument.serial.requests == []
+    assert as_dummy(instrument.serial).requests == []
 
 
 # ---------------------------------------------------------------------------
@@ -896,7 +902,7 @@ FIXTURE_EVERY_EXAMPLE = settings(
 def answering(instrument: Instrument, mode: str, response: str) -> None:
     """Let the instrument's port answer every request with the same response content."""
     answer = wire(mode, response)
-    instrument.serial.responder = lambda request: [(0.0, answer)]
+    as_dummy(instrument.serial).responder = lambda request: [(0.0, answer)]
 
 
 def register_lists(count: int) -> st.SearchStrategy[list[int]]:
@@ -929,7 +935,7 @@ def test_write_long_agrees_with_long_to_registers(dummy: dict[bytes, bytes], dat
     answering(instrument, MODE_RTU, f"10 0000 {number_of_registers:04x}")
     instrument.write_long(0, value, signed, byteorder, number_of_registers)
     instrument.write_registers(0, long_to_registers(value, signed, byteorder, number_of_registers))
-    by_write_long, by_write_registers = instrument.serial.requests[-2:]
+    by_write_long, by_write_registers = as_dummy(instrument.serial).requests[-2:]
     assert by_write_long == by_write_registers
 
 
@@ -955,13 +961,13 @@ def test_read_float_agrees_with_registers_to_float(dummy: dict[bytes, bytes], da
 def test_write_float_agrees_with_float_to_registers(dummy: dict[bytes, bytes], data: st.DataObject) -> None:
     number_of_registers = data.draw(st.sampled_from([2, 4]))
     byteorder = data.draw(st.sampled_from(BYTEORDERS))
-    width = 32 if number_of_registers == 2 else 64
+    width: Literal[32, 64] = 32 if number_of_registers == 2 else 64
     value = data.draw(st.floats(width=width))
     instrument = Instrument(PORT, SLAVE)
     answering(instrument, MODE_RTU, f"10 0000 {number_of_registers:04x}")
     instrument.write_float(0, value, number_of_registers, byteorder)
     instrument.write_registers(0, float_to_registers(value, number_of_registers, byteorder))
-    by_write_float, by_write_registers = instrument.serial.requests[-2:]
+    by_write_float, by_write_registers = as_dummy(instrument.serial).requests[-2:]
     assert by_write_float == by_write_registers
 
 
@@ -977,7 +983,7 @@ def test_string_methods_agree_with_the_string_codecs(dummy: dict[bytes, bytes], 
     answering(instrument, MODE_RTU, f"10 0000 {number_of_registers:04x}")
     instrument.write_string(0, text, number_of_registers)
     instrument.write_registers(0, string_to_registers(text, number_of_registers))
-    assert instrument.serial.requests[-2] == instrument.serial.requests[-1]
+    assert as_dummy(instrument.serial).requests[-2] == as_dummy(instrument.serial).requests[-1]
 
 
 @FIXTURE_EVERY_EXAMPLE
@@ -996,8 +1002,8 @@ def test_signed_registers_agree_with_register_to_signed(
     answering(instrument, mode, f"10 0000 {count:04x}")
     instrument.write_registers(0, signed_values, signed=True)
     instrument.write_registers(0, [signed_to_register(value) for value in signed_values])
-    assert instrument.serial.requests[-2] == instrument.serial.requests[-1]
-    assert instrument.serial.requests[-1] == wire(
+    assert as_dummy(instrument.serial).requests[-2] == as_dummy(instrument.serial).requests[-1]
+    assert as_dummy(instrument.serial).requests[-1] == wire(
         mode, f"10 0000 {count:04x} {2 * count:02x} {words(registers)}"
     )
 
@@ -1116,7 +1122,7 @@ def test_simulated_fc20_read_file_record(simulate: Callable[..., Instrument], mo
 def test_simulated_fc21_write_file_record(simulate: Callable[..., Instrument], mode: str) -> None:
     slave = file_slave()
     instrument = simulate(slave, mode)
-    assert instrument.write_file_record(4, 7, [0x06AF, 0x04BE, 0x100D]) is None
+    assert instrument.write_file_record(4, 7, [0x06AF, 0x04BE, 0x100D]) is None  # type: ignore[func-returns-value]
     assert [slave.file_records[4][record] for record in (7, 8, 9)] == [0x06AF, 0x04BE, 0x100D]
     assert instrument.read_file_record(4, 7, 3) == [0x06AF, 0x04BE, 0x100D]
     instrument.write_file_record(5, 9878, [0xFFFF] * 122)
@@ -1127,7 +1133,7 @@ def test_simulated_fc21_write_file_record(simulate: Callable[..., Instrument], m
 def test_simulated_fc22_mask_write_register(simulate: Callable[..., Instrument], mode: str) -> None:
     slave = SimulatedSlave(holding_registers={4: 0x12})  # §6.16 example: 0x12 becomes 0x17
     instrument = simulate(slave, mode)
-    assert instrument.mask_write_register(4, 0x00F2, 0x0025) is None
+    assert instrument.mask_write_register(4, 0x00F2, 0x0025) is None  # type: ignore[func-returns-value]
     assert slave.holding_registers[4] == 0x17
 
 
@@ -1174,7 +1180,7 @@ def test_simulated_fc43_in_several_transactions(simulate: Callable[..., Instrume
     objects[0x80] = b"extended"
     instrument = simulate(SimulatedSlave(device_identification=objects), mode)
     assert instrument.read_device_identification(3) == objects
-    assert len(instrument.serial.requests) == 4  # two objects of 100 bytes per response
+    assert len(as_dummy(instrument.serial).requests) == 4  # two objects of 100 bytes per response
     assert instrument.read_device_identification(2) == {key: objects[key] for key in range(7)}
 
 
@@ -1297,7 +1303,7 @@ def validation_cases() -> list[Any]:
     """Every method, every argument, every bad type and value: one pytest.param each."""
     cases = []
     for (method, argument), (bad_types, bad_values) in BAD_ARGUMENTS.items():
-        errors = [TypeError] * len(bad_types) + [ValueError] * len(bad_values)
+        errors: list[type[Exception]] = [TypeError] * len(bad_types) + [ValueError] * len(bad_values)
         for bad, error in zip(bad_types + bad_values, errors):
             kwargs = {**VALID_CALLS[method], argument: bad}
             cases.append(
@@ -1325,10 +1331,10 @@ def test_every_argument_of_every_method_has_bad_cases() -> None:
 def test_valid_call_is_sent(dummy: dict[bytes, bytes], method: str) -> None:
     # The base of the validation cases is valid: it is written, and waits for an answer
     instrument = Instrument(PORT, SLAVE)
-    instrument.serial.responder = silent
+    as_dummy(instrument.serial).responder = silent
     with pytest.raises(NoResponseError):
         getattr(instrument, method)(**VALID_CALLS[method])
-    assert len(instrument.serial.requests) == 1
+    assert len(as_dummy(instrument.serial).requests) == 1
 
 
 @pytest.mark.parametrize("method, kwargs, argument, shown, error", validation_cases())
@@ -1343,7 +1349,7 @@ def test_bad_argument_is_refused_before_writing(
     # STYLE.md: the message names what the user typed, as a word of its own
     assert re.search(rf"(?<![\w]){argument}(?![\w])", message), message
     assert shown in message  # shows the value given
-    assert instrument.serial.requests == []  # before anything is written
+    assert as_dummy(instrument.serial).requests == []  # before anything is written
 
 
 # The largest and smallest values allowed: sent, byte for byte
@@ -1373,10 +1379,10 @@ LIMIT_CALLS = [
 @pytest.mark.parametrize("limit, request_content", LIMIT_CALLS, ids=[str(entry[0]) for entry in LIMIT_CALLS])
 def test_limits_are_accepted(dummy: dict[bytes, bytes], limit: Call, request_content: str, mode: str) -> None:
     instrument = Instrument(PORT, SLAVE, mode)
-    instrument.serial.responder = silent
+    as_dummy(instrument.serial).responder = silent
     with pytest.raises(NoResponseError):
         limit.run(instrument)
-    assert instrument.serial.requests == [wire(mode, request_content)]
+    assert as_dummy(instrument.serial).requests == [wire(mode, request_content)]
 
 
 # ---------------------------------------------------------------------------

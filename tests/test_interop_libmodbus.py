@@ -41,7 +41,7 @@ from frames import rtu  # the tests' own CRC, not the driver's
 import minimalmodbus
 
 if TYPE_CHECKING:
-    from tests.peers.ptypair import PtyPair
+    from peers.ptypair import PtyPair
 
 SLAVE_ID = 7
 TIMEOUT = 0.5  # generous, for slow CI machines; nothing here asserts speed
@@ -180,7 +180,7 @@ def _forget_port(name: str) -> None:
 def slave(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slave]:
     """Build and start the libmodbus slave on a pty pair; stop everything afterwards."""
     pytest.importorskip("termios", reason="needs pseudo-terminals (POSIX)")
-    from tests.peers.ptypair import PtyPair
+    from peers.ptypair import PtyPair
 
     directory = tmp_path_factory.mktemp("libmodbus")
     executable = _build_slave(directory)

@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 import pytest
 import serial
 from calls import Call, call, count_calls, instant, silent, splice
+from conftest import as_dummy
 from frames import checksum_ok, crc16, frame, wire_time
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -685,7 +686,7 @@ def test_call(dummy: dict[bytes, bytes], fake_clock: Any, exchange: Exchange, mo
     dummy[request] = frame(mode, exchange.response)
     instrument = Instrument(PORT, h(exchange.request)[0], mode)
     value = exchange.call.run(instrument)
-    assert instrument.serial.requests == [request]
+    assert as_dummy(instrument.serial).requests == [request]
     assert value == exchange.value
     assert type(value) is type(exchange.value)
     # API.md B: returns as soon as the last byte arrives (dummy_serial delivers
@@ -704,7 +705,7 @@ def test_recorded_exchange(dummy: dict[bytes, bytes], recorded: Recorded) -> Non
     else:
         with pytest.raises(NoResponseError):
             recorded.call.run(instrument)
-    assert instrument.serial.requests == [recorded.request]
+    assert as_dummy(instrument.serial).requests == [recorded.request]
 
 
 def test_recorded_exchange_in_ascii(dummy: dict[bytes, bytes], recorded: Recorded) -> None:
@@ -719,7 +720,7 @@ def test_recorded_exchange_in_ascii(dummy: dict[bytes, bytes], recorded: Recorde
     else:
         with pytest.raises(NoResponseError):
             recorded.call.run(instrument)
-    assert instrument.serial.requests == [request]
+    assert as_dummy(instrument.serial).requests == [request]
 
 
 def test_recorded_dtb4824_session_in_order(dummy: dict[bytes, bytes]) -> None:
@@ -727,9 +728,9 @@ def test_recorded_dtb4824_session_in_order(dummy: dict[bytes, bytes]) -> None:
     session = [entry for entry in RECORDED if entry.device == "DTB4824"]
     answers = iter(entry.response for entry in session)
     instrument = Instrument(PORT, 10)
-    instrument.serial.responder = lambda request: [(0.0, next(answers))]
+    as_dummy(instrument.serial).responder = lambda request: [(0.0, next(answers))]
     assert [entry.call.run(instrument) for entry in session] == [entry.value for entry in session]
-    assert instrument.serial.requests == [entry.request for entry in session]
+    assert as_dummy(instrument.serial).requests == [entry.request for entry in session]
 
 
 # ---------------------------------------------------------------------------
@@ -747,7 +748,7 @@ def test_no_response(dummy: dict[bytes, bytes], mode: str) -> None:
     assert info.value.request == request
     assert info.value.response == b""
     assert request.hex(" ").upper() in str(info.value)
-    assert instrument.serial.requests == [request]
+    assert as_dummy(instrument.serial).requests == [request]
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -766,7 +767,7 @@ def test_bad_response_through_instrument(dummy: dict[bytes, bytes], bad_frame: B
     with pytest.raises(InvalidResponseError) as info:
         bad_frame.context.call.run(instrument)
     error = info.value
-    assert instrument.serial.requests == [bad_frame.request]
+    assert as_dummy(instrument.serial).requests == [bad_frame.request]
     assert error.request == bad_frame.request
     assert error.response  # something came back...
     assert bad_frame.bad.startswith(error.response)  # ...and it is what the slave sent
@@ -777,7 +778,7 @@ def test_good_response_through_instrument(dummy: dict[bytes, bytes], bad_frame: 
     dummy[bad_frame.request] = bad_frame.good
     instrument = Instrument(PORT, content_of(bad_frame.mode, bad_frame.request)[0], bad_frame.mode)
     bad_frame.context.call.run(instrument)
-    assert instrument.serial.requests == [bad_frame.request]
+    assert as_dummy(instrument.serial).requests == [bad_frame.request]
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -786,7 +787,7 @@ def test_unknown_request_gets_the_default_response(dummy: dict[bytes, bytes], mo
     with pytest.raises(InvalidResponseError) as info:
         instrument.read_register(0)
     assert info.value.response == dummy_serial.DEFAULT_RESPONSE
-    assert instrument.serial.requests == [frame(mode, "01 03 0000 0001")]
+    assert as_dummy(instrument.serial).requests == [frame(mode, "01 03 0000 0001")]
 
 
 @pytest.mark.parametrize("code", range(1, 12))
@@ -815,9 +816,9 @@ def test_local_echo(dummy: dict[bytes, bytes], mode: str) -> None:
     instrument = Instrument(PORT, 10, mode)
     instrument.handle_local_echo = True
     answer = frame(mode, "0a 03 02 07d0")
-    instrument.serial.responder = lambda written: [(0.0, written + answer)]
+    as_dummy(instrument.serial).responder = lambda written: [(0.0, written + answer)]
     assert instrument.read_register(4097, 1) == 200.0
-    assert instrument.serial.requests == [frame(mode, "0a 03 1001 0001")]
+    assert as_dummy(instrument.serial).requests == [frame(mode, "0a 03 1001 0001")]
 
 
 def change_last_byte(request: bytes) -> bytes:
@@ -837,7 +838,7 @@ def test_local_echo_wrong(dummy: dict[bytes, bytes], mode: str, make_echo: Any) 
     answer = frame(mode, "0a 03 02 07d0")
     instrument = Instrument(PORT, 10, mode)
     instrument.handle_local_echo = True
-    instrument.serial.responder = lambda written: [(0.0, make_echo(written) + answer)]
+    as_dummy(instrument.serial).responder = lambda written: [(0.0, make_echo(written) + answer)]
     with pytest.raises(LocalEchoError) as info:
         instrument.read_register(4097, 1)
     assert info.value.request == request
@@ -887,7 +888,7 @@ def test_close_port_after_each_call(dummy: dict[bytes, bytes]) -> None:
     dummy[READ_REQUEST] = READ_RESPONSE
     assert instrument.read_register(5, 1) == 18.6  # reopened on the next call
     assert not instrument.serial.is_open
-    assert instrument.serial.requests == [READ_REQUEST] * 3
+    assert as_dummy(instrument.serial).requests == [READ_REQUEST] * 3
 
 
 def test_port_stays_open_by_default(dummy: dict[bytes, bytes]) -> None:
@@ -915,7 +916,7 @@ def test_cleared_buffers_drop_stale_bytes(dummy: dict[bytes, bytes]) -> None:
     stale = rtu("01 03 02 0000")
     answers = iter([READ_RESPONSE + stale, READ_RESPONSE])
     instrument = Instrument(PORT, 1)
-    instrument.serial.responder = lambda request: [(0.0, next(answers))]
+    as_dummy(instrument.serial).responder = lambda request: [(0.0, next(answers))]
     assert instrument.read_register(5, 1) == 18.6
     assert instrument.read_register(5, 1) == 18.6
 
@@ -962,7 +963,7 @@ def test_broadcast_writes_and_reads_nothing(
     request_content: str,
 ) -> None:
     instrument = Instrument(PORT, 0, mode)
-    port = instrument.serial
+    port = as_dummy(instrument.serial)
     port.responder = lambda request: [(0.0, frame(mode, "01 10 0001 0001"))]  # a slave answers anyway
     reads = count_calls(monkeypatch, port, "read")
     assert write.run(instrument) is None
@@ -974,7 +975,7 @@ def test_broadcast_writes_and_reads_nothing(
 def test_broadcast_delay_setting(dummy: dict[bytes, bytes], fake_clock: Any) -> None:
     instrument = Instrument(PORT, 0)
     instrument.broadcast_delay = 0.5
-    instrument.serial.responder = silent
+    as_dummy(instrument.serial).responder = silent
     instrument.write_register(1, 3)
     assert fake_clock.sleeps == [0.5]
 
@@ -996,7 +997,7 @@ def test_broadcast_read_is_refused_before_writing(dummy: dict[bytes, bytes], rea
     instrument = Instrument(PORT, 0)
     with pytest.raises(ValueError, match="broadcast"):
         read.run(instrument)
-    assert instrument.serial.requests == []
+    assert as_dummy(instrument.serial).requests == []
 
 
 def test_instruments_on_one_port_name_share_the_port(dummy: dict[bytes, bytes]) -> None:
@@ -1005,7 +1006,7 @@ def test_instruments_on_one_port_name_share_the_port(dummy: dict[bytes, bytes]) 
     for slaveaddress, request in zip((1, 2, 3), requests):
         dummy[request] = rtu(f"{slaveaddress:02x} 03 02 {100 * slaveaddress:04x}")
     assert [instrument.read_register(5) for instrument in instruments] == [100, 200, 300]
-    port = instruments[0].serial
+    port = as_dummy(instruments[0].serial)
     assert all(instrument.serial is port for instrument in instruments)
     assert port.requests == requests
 
@@ -1036,7 +1037,7 @@ def test_port_that_fails_to_open(dummy: dict[bytes, bytes], monkeypatch: pytest.
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             raise serial.SerialException("could not open port /dev/ttyNothing")
 
-    monkeypatch.setattr(minimalmodbus.serial, "Serial", UnopenableSerial)
+    monkeypatch.setattr("minimalmodbus.serial.Serial", UnopenableSerial)
     with pytest.raises(MasterReportedException) as info:
         Instrument("/dev/ttyNothing", 1)
     assert "/dev/ttyNothing" in str(info.value)
@@ -1056,7 +1057,7 @@ def test_inter_frame_silence(
     dummy: dict[bytes, bytes], fake_clock: Any, baudrate: int, seconds: float
 ) -> None:
     instrument = Instrument(PORT, 1)
-    instrument.serial.responder = instant(READ_RESPONSE)  # only the silence takes time
+    as_dummy(instrument.serial).responder = instant(READ_RESPONSE)  # only the silence takes time
     instrument.serial.baudrate = baudrate
     instrument.read_register(5, 1)
     assert fake_clock.sleeps == []  # nothing was on the line before
@@ -1072,7 +1073,7 @@ def test_inter_frame_silence_counts_from_the_end_of_the_answer(
     dummy: dict[bytes, bytes], fake_clock: Any
 ) -> None:
     instrument = Instrument(PORT, 1)
-    instrument.serial.responder = lambda request: [(0.010, READ_RESPONSE)]  # answers after 10 ms
+    as_dummy(instrument.serial).responder = lambda request: [(0.010, READ_RESPONSE)]  # answers after 10 ms
     instrument.read_register(5, 1)
     instrument.read_register(5, 1)
     assert fake_clock.sleeps == [
@@ -1087,7 +1088,7 @@ def test_inter_frame_delay(
     dummy: dict[bytes, bytes], fake_clock: Any, delay: float, sleeps: list[float]
 ) -> None:
     instrument = Instrument(PORT, 1)
-    instrument.serial.responder = instant(READ_RESPONSE)  # only the silence takes time
+    as_dummy(instrument.serial).responder = instant(READ_RESPONSE)  # only the silence takes time
     instrument.inter_frame_delay = delay
     instrument.read_register(5, 1)
     instrument.read_register(5, 1)
@@ -1096,7 +1097,10 @@ def test_inter_frame_delay(
 
 def test_roundtrip_time(dummy: dict[bytes, bytes]) -> None:
     instrument = Instrument(PORT, 1)
-    instrument.serial.responder = lambda request: [(0.004, READ_RESPONSE[:3]), (0.007, READ_RESPONSE[3:])]
+    as_dummy(instrument.serial).responder = lambda request: [
+        (0.004, READ_RESPONSE[:3]),
+        (0.007, READ_RESPONSE[3:]),
+    ]
     assert instrument.roundtrip_time is None
     instrument.read_register(5, 1)
     assert instrument.roundtrip_time == pytest.approx(0.007, abs=1e-9)
@@ -1221,7 +1225,7 @@ def test_subclassed_instrument_of_2x(dummy: dict[bytes, bytes]) -> None:
     controller.set_setpoint(325.8)
     assert controller.loopback(h("a537")) == h("0000 a537")
     assert controller.raw(read_200.request, 7) == read_200.response
-    assert controller.serial.requests == [
+    assert as_dummy(controller.serial).requests == [
         read_200.request,
         read_200.request,
         write_325.request,
@@ -1233,12 +1237,12 @@ def test_subclassed_instrument_of_2x(dummy: dict[bytes, bytes]) -> None:
 @pytest.mark.parametrize("mode", MODES)
 def test_address_and_mode_setters(dummy: dict[bytes, bytes], mode: str) -> None:
     instrument = Instrument(PORT, 1)
-    instrument.serial.responder = silent
+    as_dummy(instrument.serial).responder = silent
     instrument.address = 10
     instrument.mode = mode
     with pytest.raises(NoResponseError):
         instrument.read_register(4097, 1)
-    assert instrument.serial.requests == [frame(mode, "0a 03 1001 0001")]
+    assert as_dummy(instrument.serial).requests == [frame(mode, "0a 03 1001 0001")]
     with pytest.raises(ValueError, match="256"):
         instrument.address = 256
     with pytest.raises(TypeError, match="'10'"):
@@ -1405,7 +1409,7 @@ def validation_cases() -> list[Any]:
     for method, valid in VALID_CALLS.items():
         for argument in valid:
             bad_types, bad_values = bad_arguments(method, argument)
-            errors = [TypeError] * len(bad_types) + [ValueError] * len(bad_values)
+            errors: list[type[Exception]] = [TypeError] * len(bad_types) + [ValueError] * len(bad_values)
             for bad, error in zip(bad_types + bad_values, errors):
                 kwargs = {**valid, argument: bad}
                 case_id = f"{method}-{argument}={bad!r:.20}"
@@ -1422,10 +1426,10 @@ def validation_cases() -> list[Any]:
 def test_valid_call_is_accepted(dummy: dict[bytes, bytes], method: str) -> None:
     # The base of the validation cases: valid, with the 2.x keyword names
     instrument = Instrument(PORT, 1)
-    instrument.serial.responder = silent
+    as_dummy(instrument.serial).responder = silent
     with pytest.raises(NoResponseError):
         getattr(instrument, method)(**VALID_CALLS[method])
-    assert len(instrument.serial.requests) == 1
+    assert len(as_dummy(instrument.serial).requests) == 1
 
 
 @pytest.mark.parametrize("method, kwargs, argument, shown, error", validation_cases())
@@ -1439,7 +1443,7 @@ def test_bad_argument_is_refused_before_writing(
     message = str(info.value)
     assert argument in message  # names the argument
     assert shown in message  # shows the value given
-    assert instrument.serial.requests == []  # before anything is written
+    assert as_dummy(instrument.serial).requests == []  # before anything is written
 
 
 # Numbers too large for a float (or for a register after scaling): a ValueError
@@ -1459,7 +1463,7 @@ def test_huge_value_is_a_value_error(dummy: dict[bytes, bytes], method: str, kwa
     with pytest.raises(ValueError, match=r"^value ") as info:
         getattr(instrument, method)(**kwargs)
     assert type(info.value) is ValueError
-    assert instrument.serial.requests == []
+    assert as_dummy(instrument.serial).requests == []
 
 
 INSTRUMENT_BAD_CASES = [
@@ -1478,7 +1482,7 @@ def test_bad_instrument_argument(dummy: dict[bytes, bytes], argument: str, bad: 
     assert argument in str(info.value)
     assert repr(bad) in str(info.value)
     port = minimalmodbus._serialports.get(PORT)
-    assert port is None or port.requests == []
+    assert port is None or as_dummy(port).requests == []
 
 
 @pytest.mark.parametrize("argument, bad, error", INSTRUMENT_BAD_CASES)
@@ -1513,11 +1517,11 @@ BOOL_AS_INT = [
 @pytest.mark.parametrize("with_bool, with_int", BOOL_AS_INT, ids=[str(pair[0]) for pair in BOOL_AS_INT])
 def test_bool_counts_as_int(dummy: dict[bytes, bytes], with_bool: Call, with_int: Call) -> None:
     instrument = Instrument(PORT, 1)
-    instrument.serial.responder = silent
+    as_dummy(instrument.serial).responder = silent
     for each in (with_int, with_bool):
         with pytest.raises(NoResponseError):
             each.run(instrument)
-    int_request, bool_request = instrument.serial.requests
+    int_request, bool_request = as_dummy(instrument.serial).requests
     assert bool_request == int_request
 
 
@@ -2163,4 +2167,4 @@ def test_generic_command_checks_what_vendor_drivers_give_it(
         instrument._generic_command(**kwargs)
     assert type(info.value) is error
     assert named in str(info.value)
-    assert instrument.serial.requests == []
+    assert as_dummy(instrument.serial).requests == []
