@@ -498,7 +498,7 @@ class _PortState:
 
 
 _REGISTRY_LOCK = threading.Lock()
-_serialports: dict[str, SerialPort] = {}  # instruments share ports by name (its 2.x name)
+_serialports: dict[str, Any] = {}  # instruments share ports by name (its 2.x name)
 _PORT_STATES: weakref.WeakKeyDictionary[Any, _PortState] = weakref.WeakKeyDictionary()
 _UNWEAKABLE_PORT_STATES: dict[int, tuple[Any, _PortState]] = {}  # ports without weak references
 _MAX_UNWEAKABLE_PORTS = 64  # the oldest is forgotten beyond this (ports made anew per call)

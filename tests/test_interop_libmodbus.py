@@ -689,7 +689,7 @@ def test_no_answer_waits_one_timeout(
     timed_out: list[int] = []
 
     def read(size: int = 1) -> bytes:
-        data = original_read(size)
+        data: bytes = original_read(size)
         if len(data) < size:
             timed_out.append(size)
         return data

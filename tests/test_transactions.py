@@ -105,13 +105,13 @@ def slave(dummy: dict[bytes, bytes], fake_clock: Any) -> ScriptedSlave:
 def connect(slave: ScriptedSlave, slaveaddress: int = 1, mode: str = MODE_RTU) -> minimalmodbus.Instrument:
     """An instrument on the shared dummy port ``PORT``, answered by ``slave``."""
     instrument = minimalmodbus.Instrument(PORT, slaveaddress, mode)
-    instrument.serial.responder = slave  # type: ignore[attr-defined]
+    instrument.serial.responder = slave
     return instrument
 
 
 def requests_of(instrument: minimalmodbus.Instrument) -> list[bytes]:
     """Every request written to the instrument's dummy port."""
-    requests: list[bytes] = instrument.serial.requests  # type: ignore[attr-defined]
+    requests: list[bytes] = instrument.serial.requests
     return requests
 
 
@@ -659,8 +659,8 @@ def test_inter_frame_delay(
 ) -> None:
     instrument = connect(slave)
     instrument.serial.baudrate = baudrate
-    instrument.serial.parity = parity  # type: ignore[attr-defined]
-    instrument.serial.stopbits = stopbits  # type: ignore[attr-defined]
+    instrument.serial.parity = parity
+    instrument.serial.stopbits = stopbits
     instrument.inter_frame_delay = inter_frame_delay
     slave.answer((0.008, FRAMES[MODE_RTU]["VALUE_5"]))
     slave.answer((0.008, FRAMES[MODE_RTU]["VALUE_6"]))
@@ -920,7 +920,7 @@ def test_close_closes_the_port_and_the_next_call_reopens_it(slave: ScriptedSlave
 def test_context_manager_closes_the_port(slave: ScriptedSlave) -> None:
     slave.answer((0.008, FRAMES[MODE_RTU]["VALUE_5"]))
     with minimalmodbus.Instrument(PORT, 1) as instrument:
-        instrument.serial.responder = slave  # type: ignore[attr-defined]
+        instrument.serial.responder = slave
         assert instrument.read_register(0) == 5
         assert instrument.serial.is_open
     assert not instrument.serial.is_open
@@ -929,7 +929,7 @@ def test_context_manager_closes_the_port(slave: ScriptedSlave) -> None:
 def test_context_manager_closes_the_port_when_the_call_raises(slave: ScriptedSlave) -> None:
     with pytest.raises(minimalmodbus.NoResponseError):
         with minimalmodbus.Instrument(PORT, 1) as instrument:
-            instrument.serial.responder = slave  # type: ignore[attr-defined]
+            instrument.serial.responder = slave
             instrument.read_register(0)
     assert not instrument.serial.is_open
 
@@ -1138,7 +1138,7 @@ def test_shared_port_is_opened_and_closed_only_under_its_lock(
 
     monkeypatch.setattr("minimalmodbus.serial.Serial", LockCheckingSerial)
     first = connect(slave)
-    first.serial.checking = True  # type: ignore[attr-defined]
+    first.serial.checking = True
     slave.answer((0.008, FRAMES[MODE_RTU]["VALUE_5"]))
     first.close()
     minimalmodbus.Instrument(PORT, 2)  # reopens the shared port
@@ -1165,7 +1165,7 @@ def test_every_step_of_a_transaction_holds_the_port_lock(
 
     monkeypatch.setattr(minimalmodbus, "_sleep", checking_sleep)
     monkeypatch.setattr(dummy_serial, "_sleep", checking_sleep)
-    instrument.serial.responder = checking_responder  # type: ignore[attr-defined]
+    instrument.serial.responder = checking_responder
     slave.answer((0.008, FRAMES[MODE_RTU]["VALUE_5"]))
     slave.answer((0.002, NOISE))
     slave.answer()
@@ -1234,13 +1234,13 @@ def test_threads_on_one_dummy_port(monkeypatch: pytest.MonkeyPatch) -> None:
 
         def make_instrument(slaveaddress: int) -> minimalmodbus.Instrument:
             instrument = minimalmodbus.Instrument(PORT, slaveaddress)
-            instrument.serial.responder = computing_responder  # type: ignore[attr-defined]
+            instrument.serial.responder = computing_responder
             instrument.inter_frame_delay = 0  # no real sleeping
             return instrument
 
         problems = read_from_threads(make_instrument, threads=4, reads=500)
         assert problems == []
-        assert len(minimalmodbus._serialports[PORT].requests) == 4 * 2 * 500  # type: ignore[attr-defined]
+        assert len(minimalmodbus._serialports[PORT].requests) == 4 * 2 * 500
     finally:
         minimalmodbus.forget_ports()
 
@@ -1499,8 +1499,8 @@ def test_minimal_port_object_is_used_as_given(mode: str, slave: ScriptedSlave, f
     inner = dummy_serial.Serial(port="minimal", timeout=TIMEOUT)
     inner.responder = slave
     port = MinimalPort(inner)
-    instrument = minimalmodbus.Instrument(port, 1, mode)  # type: ignore[arg-type]
-    assert instrument.serial is port  # type: ignore[comparison-overlap]  # a port below SerialPort, on purpose
+    instrument = minimalmodbus.Instrument(port, 1, mode)
+    assert instrument.serial is port  # a port below SerialPort, on purpose
     slave.answer((0.008, FRAMES[mode]["VALUE_5"]))
     assert instrument.read_register(0) == 5
     assert inner.requests == [FRAMES[mode]["READ_0"]]
@@ -1538,7 +1538,7 @@ def test_minimal_port_late_answer_is_drained(slave: ScriptedSlave, fake_clock: A
     """Without in_waiting the drain reads until a timeout brings nothing: no stale answer."""
     inner = dummy_serial.Serial(port="minimal", timeout=TIMEOUT)
     inner.responder = slave
-    instrument = minimalmodbus.Instrument(MinimalPort(inner), 1)  # type: ignore[arg-type]
+    instrument = minimalmodbus.Instrument(MinimalPort(inner), 1)
     slave.answer((0.070, FRAMES[MODE_RTU]["VALUE_5"]))  # after the timeout
     slave.answer((0.008, FRAMES[MODE_RTU]["VALUE_6"]))
     with pytest.raises(minimalmodbus.NoResponseError):
@@ -1549,7 +1549,7 @@ def test_minimal_port_late_answer_is_drained(slave: ScriptedSlave, fake_clock: A
 def test_minimal_port_unknown_layout_is_read_to_the_timeout(slave: ScriptedSlave, fake_clock: Any) -> None:
     inner = dummy_serial.Serial(port="minimal", timeout=TIMEOUT)
     inner.responder = slave
-    instrument = minimalmodbus.Instrument(MinimalPort(inner), 1)  # type: ignore[arg-type]
+    instrument = minimalmodbus.Instrument(MinimalPort(inner), 1)
     answer = wire(MODE_RTU, "01 41 01 02 03 04")  # vendor function code 65, 4 data bytes
     slave.answer((0.008, answer))
     assert instrument.perform_command(65, b"\x01") == bytes.fromhex("01 02 03 04")
@@ -1558,9 +1558,20 @@ def test_minimal_port_unknown_layout_is_read_to_the_timeout(slave: ScriptedSlave
 
 
 class _UnweakablePort:
-    """A port object that cannot be weakly referenced (no __weakref__ slot)."""
+    """A minimal port object that cannot be weakly referenced (no __weakref__ slot)."""
 
     __slots__ = ()
+    is_open = True
+
+    def open(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def read(self, size: int = 1) -> bytes:
+        return b""
+
+    def write(self, data: bytes, /) -> int:
+        return len(data)
 
 
 def test_state_of_unweakable_ports_is_bounded() -> None:
