@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -213,12 +214,28 @@ def top_level_names(tree: ast.Module) -> set[str]:
 # ---------------------------------------------------------------------------
 
 
+LEFT_BY_BUILDS = (
+    ".git",
+    "*.egg-info",
+    "build",
+    "dist",
+    ".venv*",
+    ".tox",
+    "_build",
+    "__pycache__",
+    ".*_cache",
+)
+"""Left out of the copy the archives are built from (an old egg-info adds its file list to an archive)."""
+
+
 @pytest.fixture(scope="session")
 def dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The source archive and the wheel, built by ``python -m build`` (the wheel from the archive)."""
     pytest.importorskip("build", reason="python -m build: pip install '.[test]'")
+    source = tmp_path_factory.mktemp("source") / "minimalmodbus"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*LEFT_BY_BUILDS))
     outdir = tmp_path_factory.mktemp("dist")
-    result = run([sys.executable, "-m", "build", "--outdir", str(outdir), str(ROOT)], cwd=ROOT)
+    result = run([sys.executable, "-m", "build", "--outdir", str(outdir), str(source)], cwd=source)
     needs_index(result, "python -m build")
     (sdist,) = outdir.glob("*.tar.gz")
     (wheel,) = outdir.glob("*.whl")
