@@ -98,7 +98,7 @@ setup(
     entry_points={"console_scripts": ["minimalmodbus = minimalmodbus:main"]},
     extras_require={
         "test": ["pytest>=7", "hypothesis>=6", "build>=1"],
-        "lint": ["ruff>=0.5", "mypy>=1.10", "types-pyserial"],
+        "lint": ["ruff>=0.5", "mypy>=1.10", "types-pyserial", "types-setuptools"],
         "doc": ["sphinx>=7"],
     },
     classifiers=[
