@@ -2,8 +2,9 @@
 
 Order: the stub generator on small sources and on our modules (fast, pure) →
 what the wheel and the source archive hold → the source archive's own tests,
-run from the unpacked archive → ``mypy --strict`` on a user's program and
-``mypy.stubtest`` against the wheel installed in a fresh virtual environment.
+run from the unpacked archive → ``mypy --strict`` and pyright (strict) on a
+user's program, and ``mypy.stubtest``, against the wheel installed in a
+fresh virtual environment.
 
 The tests marked ``packaging`` build the archives once per session with
 ``python -m build`` (the wheel is built from the source archive, so the
@@ -16,6 +17,7 @@ skip, except under CI (``CI`` set), where they fail.
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 import shutil
@@ -385,3 +387,27 @@ def test_stubs_agree_with_the_modules(wheel_venv: Path, tmp_path: Path) -> None:
     result = run([str(wheel_venv), "-m", "mypy.stubtest", *MODULES], cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"Success: no issues found in {len(MODULES)} modules" in result.stdout
+
+
+@pytest.mark.packaging
+def test_pyright_strict_sees_the_signatures(wheel_venv: Path, tmp_path: Path) -> None:
+    """Pyright (from the package index; it runs on Node.js and fetches itself from npm) agrees."""
+    needs_index(
+        run([str(wheel_venv), "-m", "pip", "install", "--quiet", "pyright"], cwd=tmp_path),
+        "pip install pyright",
+    )
+    (tmp_path / "user.py").write_text(USER_PROGRAM, encoding="utf-8")
+    (tmp_path / "pyrightconfig.json").write_text('{"typeCheckingMode": "strict"}', encoding="utf-8")
+    command = [str(wheel_venv), "-m", "pyright", "--pythonpath", str(wheel_venv), "--outputjson", "user.py"]
+    result = run(command, cwd=tmp_path)
+    if not result.stdout.startswith("{"):  # no report: pyright could not start (no Node.js, no npm)
+        needs_index(result, "pyright")
+    report = json.loads(result.stdout)
+    messages = [(item["severity"], item["message"]) for item in report["generalDiagnostics"]]
+    assert report["summary"]["errorCount"] == 0, messages
+    revealed = [message for severity, message in messages if severity == "information"]
+    assert revealed[0].startswith(
+        'Type of "instrument.read_float" is "(registeraddress: int, functioncode: int = 3'
+    )
+    assert revealed[0].endswith(') -> float"')
+    assert revealed[1] == 'Type of "instrument.serial" is "SerialPort"'
