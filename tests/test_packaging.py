@@ -373,7 +373,9 @@ def test_mypy_strict_sees_the_signatures(wheel_venv: Path, tmp_path: Path) -> No
     command = [str(wheel_venv), "-m", "mypy", "--strict", "--no-incremental", "user.py"]
     result = run(command, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    revealed = re.findall(r'Revealed type is "(.*)"', result.stdout)
+    revealed = [
+        text.replace("builtins.", "") for text in re.findall(r'Revealed type is "(.*)"', result.stdout)
+    ]
     read_float = (
         "def (registeraddress: int, functioncode: int =, number_of_registers: int =, byteorder: int =)"
     )
