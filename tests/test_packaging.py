@@ -75,6 +75,8 @@ SAMPLE = '''
 """A module."""
 from __future__ import annotations
 
+__all__ = ["Device", "MODE"]
+
 import json
 import serial
 import threading
@@ -123,6 +125,10 @@ class Device:
     def read(self, address: int, scale: float = 1.5, *, table: Any = _TABLE) -> float:
         return address * scale
 
+    @staticmethod
+    def configure(port: Any) -> None:
+        port.rate = 9600  # not an attribute of Device
+
 
 if __name__ == "__main__":
     print(Device("p", []).read(1))
@@ -151,6 +157,7 @@ def test_stub_keeps_signatures_with_simple_defaults(sample_stub: str) -> None:
 
 def test_stub_types_module_constants(sample_stub: str) -> None:
     for line in (
+        "__all__ = ['Device', 'MODE']",  # as it is: it names the public API
         "MODE: str",
         "LIMITS: tuple[int, ...]",
         "_TABLE: dict[int, str]",
@@ -166,6 +173,7 @@ def test_stub_declares_attributes_set_on_self(sample_stub: str) -> None:
     for line in ("port: str", "debug: bool", "count: int", "lock: threading.Lock", "extra: Incomplete"):
         assert f"\n    {line}\n" in declared, line
     assert "\n    kind: str = ...\n" in declared  # a class attribute keeps that it has a value
+    assert "rate" not in declared  # set on a static method's argument, not on self
 
 
 def test_stub_keeps_enum_members_as_assignments(sample_stub: str) -> None:

@@ -258,11 +258,17 @@ def _instance_attributes(node: ast.ClassDef, known: _ModuleFacts) -> Types:
     """The attributes the class's methods set on ``self``, with their types (annotated ones win)."""
     attributes: Types = {}
     for method in node.body:
-        if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) and method.args.args:
+        if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) and _has_self(method):
             for name, type_text in _self_assignments(method, known):
                 if name not in attributes or attributes[name] == INCOMPLETE:
                     attributes[name] = type_text
     return attributes
+
+
+def _has_self(method: Function) -> bool:
+    """Whether the method's first parameter is the instance (or the class): not a static method."""
+    static = any(ast.unparse(decorator) == "staticmethod" for decorator in method.decorator_list)
+    return bool(method.args.args) and not static
 
 
 def _self_assignments(method: Function, known: _ModuleFacts) -> Iterator[tuple[str, str]]:
@@ -310,6 +316,9 @@ def _stub_assign(node: ast.Assign, known: _ModuleFacts, scope: Scope) -> Iterato
 
 
 def _stub_name_assign(name: str, value: ast.expr, known: _ModuleFacts, scope: Scope) -> Statement:
+    """One name's assignment: an enum member, ``__all__`` or a type alias as it is, others annotated."""
+    if name == "__all__":
+        return ast.Assign(targets=[ast.Name(id=name)], value=value, lineno=0)
     if scope is Scope.ENUM:
         member = value if _is_simple_literal(value) else ast.Constant(value=...)
         return ast.Assign(targets=[ast.Name(id=name)], value=member, lineno=0)
