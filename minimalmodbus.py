@@ -14,11 +14,14 @@ other (vendor) code through ``perform_command``. The call chain::
 
     read_register() etc.   check their own arguments, then hand off
     _generic_command()     turns a value into a request payload and back
-    _perform_command()     frames the payload, retries, checks the response
-    _communicate()         owns the port: silence, write, echo, read a frame
+    _perform_command()     builds the request (_Request: frame, expected answer), retries
+    _transact()            under the port's lock: silence, write, echo, read, check
+    _communicate()         2.x: raw frame out, raw frame in, through _transact
 
-Framing, response checks, checksums and value codecs are pure functions of
-bytes and values; only ``_communicate`` touches the port, under its lock.
+A request carries its slave address, function code and expected answer to
+the frame reader and the checks; a frame format (RTU, ASCII) and the port
+are the two sides of a transaction. Framing, response checks, checksums and
+value codecs are pure functions of bytes and values.
 """
 
 from __future__ import annotations
@@ -2644,7 +2647,7 @@ def _get_diagnostic_string() -> str:
     return "\n## Diagnostic output from minimalmodbus ##\n\n" + "\n".join(lines) + "\n\n## End ##\n"
 
 
-if __name__ == "__main__":  # python -m minimalmodbus: the command line is minimalmodbus_cli.py
-    import minimalmodbus_cli
+if __name__ == "__main__":  # python -m minimalmodbus: run the command line, minimalmodbus_cli.py
+    import runpy
 
-    raise SystemExit(minimalmodbus_cli.main())
+    runpy.run_module("minimalmodbus_cli", run_name="__main__", alter_sys=True)

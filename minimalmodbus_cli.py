@@ -599,3 +599,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("minimalmodbus: interrupted", file=sys.stderr)
         return _EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
