@@ -254,6 +254,8 @@ class CommEventLog(NamedTuple):
 
 # What pyserial raises when a port fails; these become MasterReportedException.
 _PORT_ERRORS: tuple[type[BaseException], ...] = (serial.SerialException, OSError, *_TERMIOS_ERRORS)
+# pyserial's write for a plain POSIX port (None elsewhere), which _write may bypass.
+_PYSERIAL_POSIX_WRITE = getattr(getattr(serial, "serialposix", None), "Serial", object).__dict__.get("write")
 # ... and when it refuses a setting (pyserial checks some settings itself).
 _PORT_OR_SETTING_ERRORS: tuple[type[BaseException], ...] = (*_PORT_ERRORS, ValueError)
 
@@ -652,6 +654,27 @@ def _read_with_timeout(port: SerialPort, timeout: float, limit: int) -> bytes:
         setattr(port, "timeout", own_timeout)  # noqa: B010
 
 
+def _write(port: SerialPort, frame: bytes) -> None:
+    """Write a frame: straight to the descriptor of a plain POSIX pyserial port, else ``port.write``.
+
+    pyserial's own write waits in a ``select`` after every ``os.write``, one
+    system call more for a frame that fits the driver's buffer at once. Only
+    a port whose class keeps pyserial's write (not the RS-485 class, which
+    switches RTS around it) is written directly; what ``os.write`` leaves,
+    ``port.write`` writes.
+    """
+    fd = getattr(port, "fd", None)
+    if isinstance(fd, int) and getattr(type(port), "write", None) is _PYSERIAL_POSIX_WRITE:
+        try:
+            written = os.write(fd, frame)
+        except BlockingIOError:  # the driver's buffer is full: let pyserial wait for it
+            written = 0
+        if written == len(frame):
+            return
+        frame = frame[written:]
+    port.write(frame)
+
+
 def _port_name(port: SerialPort) -> str | None:
     """The name of a port object, if it has one."""
     name: str | None = getattr(port, "port", None)
@@ -747,7 +770,7 @@ class Instrument:
         self.precalculate_read_size = True
         """Follow the frame as it arrives and stop at its last byte (False: read to the timeout, 2.x)."""
         self.clear_buffers_before_each_transaction = True
-        """Discard bytes waiting in the port's buffers before each request."""
+        """Discard bytes waiting in the port's buffers before each request (flushed only if any wait)."""
         self.close_port_after_each_call = close_port_after_each_call
         """Close the port after every call, also when the call raised."""
         self.handle_local_echo = False
@@ -1573,7 +1596,7 @@ class Instrument:
         self._prepare_line(port, state, request.slaveaddress, silence)
         self._note_bytes("Writing to instrument", request.frame)
         try:
-            port.write(request.frame)
+            _write(port, request.frame)
             write_end = _now()
             if self.handle_local_echo:
                 self._discard_echo(port, request.frame)
@@ -1609,12 +1632,20 @@ class Instrument:
         return response
 
     def _prepare_line(self, port: SerialPort, state: _PortState, slaveaddress: int, silence: float) -> None:
-        """Drain failed exchanges, clear the buffers, wait for the silence."""
+        """Drain failed exchanges, wait for the silence, then clear the buffers of a line that is not clean.
+
+        A line is clean when no byte waits in the port after the silence (one
+        ``in_waiting`` look, no flush); a port that cannot tell is flushed
+        every time. Looking after the silence also catches bytes that came
+        during it. Bytes that arrive after the request still never become an
+        answer: the reader skips what does not start like the answer, and
+        the checks refuse the rest.
+        """
         if state.may_hold_late_bytes or slaveaddress in state.faults:
             self._drain(port, state, slaveaddress, silence)
-        if self.clear_buffers_before_each_transaction:
-            _reset_buffers(port)
         _sleep_until(state.last_activity + silence)
+        if self.clear_buffers_before_each_transaction and _bytes_waiting(port) != 0:
+            _reset_buffers(port)
 
     def _drain(self, port: SerialPort, state: _PortState, slaveaddress: int, silence: float) -> None:
         """Discard late bytes of failed exchanges before the next request.

@@ -898,17 +898,23 @@ def test_port_stays_open_by_default(dummy: dict[bytes, bytes]) -> None:
     assert instrument.serial.is_open
 
 
-@pytest.mark.parametrize("clear, resets", [(True, 2), (False, 0)])
+@pytest.mark.parametrize("clear", [True, False])
+@pytest.mark.parametrize("stray", [b"", b"\x00"], ids=["clean line", "a byte waits"])
 def test_clear_buffers_before_each_transaction(
-    dummy: dict[bytes, bytes], monkeypatch: pytest.MonkeyPatch, clear: bool, resets: int
+    dummy: dict[bytes, bytes], monkeypatch: pytest.MonkeyPatch, clear: bool, stray: bytes
 ) -> None:
-    dummy[READ_REQUEST] = READ_RESPONSE
+    # Issue 13: the buffers are flushed (two system calls) only when a byte waits
+    # after the silence; a clean line is left alone (one look at in_waiting)
     instrument = Instrument(PORT, 1)
+    port = as_dummy(instrument.serial)
+    port.responder = lambda request: [(0.0, READ_RESPONSE), (0.001, stray)]  # a stray byte 1 ms later
     instrument.clear_buffers_before_each_transaction = clear
-    input_resets = count_calls(monkeypatch, instrument.serial, "reset_input_buffer")
+    input_resets = count_calls(monkeypatch, port, "reset_input_buffer")
+    output_resets = count_calls(monkeypatch, port, "reset_output_buffer")
     assert instrument.read_register(5, 1) == 18.6
     assert instrument.read_register(5, 1) == 18.6
-    assert len(input_resets) == resets
+    expected = 1 if clear and stray else 0  # only before the second request
+    assert (len(input_resets), len(output_resets)) == (expected, expected)
 
 
 def test_cleared_buffers_drop_stale_bytes(dummy: dict[bytes, bytes]) -> None:

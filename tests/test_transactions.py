@@ -30,6 +30,7 @@ from typing import Any, NamedTuple
 
 import pytest
 import serial
+from calls import count_calls
 from conftest import FakeClock, Serve
 from frames import crc_bytes as crc16
 from frames import frame as wire  # a frame of a message (slave address, function code, data)
@@ -292,6 +293,26 @@ def test_split_reply_returns_at_its_last_byte(mode: str, slave: ScriptedSlave) -
     slave.answer(*chunks)
     assert instrument.read_register(0) == 5
     assert instrument.roundtrip_time == exact(chunks[-1][0])
+
+
+def test_gap_just_under_the_timeout_is_read_whole(mode: str, slave: ScriptedSlave) -> None:
+    # Issue 13: no gap inside a frame may last a whole timeout; one just under it may
+    answer = FRAMES[mode]["VALUE_5"]
+    slave.answer((0.002, answer[:3]), (0.002 + TIMEOUT - 0.0005, answer[3:]))
+    assert connect(slave, mode=mode).read_register(0) == 5
+
+
+def test_stale_frame_during_the_silence_of_a_clean_line_is_never_the_answer(
+    mode: str, slave: ScriptedSlave
+) -> None:
+    # Issue 13: the line is flushed only when a byte waits after the silence; a stray
+    # copy of an answer (another value, valid checksum) that arrives during the
+    # silence after a good exchange is found then, so it never answers the next request
+    instrument = connect(slave, mode=mode)
+    slave.answer((0.008, FRAMES[mode]["VALUE_5"]), (0.0085, FRAMES[mode]["VALUE_6"]))
+    slave.answer((0.008, FRAMES[mode]["VALUE_5"]))
+    assert instrument.read_register(0) == 5
+    assert instrument.read_register(0) == 5
 
 
 @pytest.mark.parametrize(
@@ -839,11 +860,15 @@ def failing_port(slave: ScriptedSlave) -> FailingPort:
 
 
 @pytest.mark.parametrize("make_error", PORT_ERRORS.values(), ids=PORT_ERRORS.keys())
-@pytest.mark.parametrize("member", ["write", "read", "reset_input_buffer"])
+@pytest.mark.parametrize("member", ["write", "read", "in_waiting", "reset_input_buffer"])
 def test_port_error_becomes_master_reported_exception(
     slave: ScriptedSlave, failing_port: FailingPort, member: str, make_error: Callable[[], Exception]
 ) -> None:
     instrument = minimalmodbus.Instrument(failing_port, 1)
+    # A first exchange whose answer a stray byte follows (during the silence), so that
+    # the buffers are flushed before the next request (reset_input_buffer is called)
+    slave.answer((0.008, FRAMES[MODE_RTU]["VALUE_5"]), (0.009, b"\x00"))
+    assert instrument.read_register(0) == 5
     slave.answer((0.008, FRAMES[MODE_RTU]["VALUE_5"]))
     slave.answer((0.008, FRAMES[MODE_RTU]["VALUE_5"]))
     error = make_error()
@@ -1314,6 +1339,53 @@ def test_pty_reads_and_writes(pty_slave: PtySlaves) -> None:
     assert first.read_registers(10, 1) == [4321]
     assert second.read_register(10) == 1234
     assert first.read_registers(19, 5) == [1019, 1, 2, 3, 1023]
+
+
+def test_pty_write_goes_straight_to_the_descriptor(
+    pty_slave: PtySlaves, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 13: a plain pyserial port is written with one os.write, without
+    # pyserial's select after it; the frame on the line is the same
+    instrument = pty_instrument(pty_slave, 1)
+    writes = count_calls(monkeypatch, instrument.serial, "write")
+    assert instrument.read_register(7) == 1007
+    assert writes == []
+
+
+def test_pty_write_falls_back_to_pyserial_when_the_buffer_is_full(
+    pty_slave: PtySlaves, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    instrument = pty_instrument(pty_slave, 1)
+    writes = count_calls(monkeypatch, instrument.serial, "write")
+    real_write = os.write
+
+    def full_once(fd: int, data: bytes) -> int:
+        if fd == instrument.serial.fd and not writes:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", full_once)
+    assert instrument.read_register(7) == 1007
+    assert writes == [(minimalmodbus._new_request(MODE_RTU, 1, 3, b"\x00\x07\x00\x01").frame,)]
+
+
+def test_pty_port_of_a_subclass_with_its_own_write_is_written_through_it(
+    pty_slave: PtySlaves, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # e.g. pyserial's RS-485 class switches RTS around its write: never bypassed
+    written: list[bytes] = []
+
+    class OwnWrite(serial.Serial):
+        def write(self, data: bytes) -> int | None:  # type: ignore[override]
+            written.append(bytes(data))
+            return super().write(data)
+
+    port = OwnWrite(port=pty_slave.port, baudrate=19200, timeout=0.5)
+    try:
+        assert minimalmodbus.Instrument(port, 1).read_register(7) == 1007
+        assert len(written) == 1
+    finally:
+        port.close()
 
 
 def test_pty_exception_reply_returns_well_before_the_timeout(pty_slave: PtySlaves) -> None:
