@@ -37,6 +37,7 @@ import enum
 import logging
 import math
 import os
+import select
 import struct
 import sys
 import threading
@@ -254,8 +255,10 @@ class CommEventLog(NamedTuple):
 
 # What pyserial raises when a port fails; these become MasterReportedException.
 _PORT_ERRORS: tuple[type[BaseException], ...] = (serial.SerialException, OSError, *_TERMIOS_ERRORS)
-# pyserial's write for a plain POSIX port (None elsewhere), which _write may bypass.
+# pyserial's write and read of a plain POSIX port (None elsewhere), which _write
+# and _read_arrived may bypass.
 _PYSERIAL_POSIX_WRITE = getattr(getattr(serial, "serialposix", None), "Serial", object).__dict__.get("write")
+_PYSERIAL_POSIX_READ = getattr(getattr(serial, "serialposix", None), "Serial", object).__dict__.get("read")
 # ... and when it refuses a setting (pyserial checks some settings itself).
 _PORT_OR_SETTING_ERRORS: tuple[type[BaseException], ...] = (*_PORT_ERRORS, ValueError)
 
@@ -2014,7 +2017,7 @@ def _read_frame(
     passes, what came is returned and the response checks report it.
     """
     first = frame_format.wire_length(3)
-    received = _read_first_bytes(port, first, wire_end)
+    received = _read_first_bytes(port, first, request.response_size, wire_end)
     if len(received) < first:
         return received
     normal = frame_format.prefix(bytes((request.slaveaddress, request.functioncode)))
@@ -2022,47 +2025,70 @@ def _read_frame(
     received = _find_frame_start(port, received, (normal, exception))
     if not received.startswith((normal, exception)):
         return received
-    received = _read_by_layout(port, frame_format, _read_to(port, received, first), request, silence)
-    if (
-        received.startswith(exception)
-        and len(received) < request.response_size
-        and not frame_format.checksum_ok(received)
-    ):
+    received, end = _read_by_layout(port, frame_format, _read_to(port, received, first), request, silence)
+    if received.startswith(exception) and not frame_format.checksum_ok(received[:end]):
         # 2.x read the predicted length before looking at the function code, so
         # recorded answers include exception-flagged frames of the normal length.
         # A genuine exception frame has a good checksum and returns at once.
-        received = _read_to(port, received, request.response_size)
-    return received
+        return _read_to(port, received, request.response_size)
+    return received[:end]  # bytes read past the end of a frame (see _read_arrived) are not its own
 
 
 def _read_by_layout(
     port: SerialPort, frame_format: _FrameFormat, received: bytes, request: _Request, silence: float
-) -> bytes:
-    """Read the rest of a frame whose first three content bytes are in, as its header tells."""
+) -> tuple[bytes, int | None]:
+    """Read the rest of a frame whose first three content bytes are in, as its header tells.
+
+    Returns the bytes and where the frame ends in them, if its layout says
+    (None: an unknown layout, or not hex digits; all of it is the frame).
+    """
     length = 3  # content bytes known to be there
     while True:
         content = frame_format.content(received)
         if len(content) < length:  # not hex digits
-            return received
+            return received, None
         next_length = _response_length(content)
         if next_length is None:
-            return _read_unknown_layout(port, frame_format, received, request.response_size, silence)
+            return _read_unknown_layout(port, frame_format, received, request.response_size, silence), None
         target = frame_format.wire_length(next_length, complete=True)
         if next_length <= length and len(received) >= target:
-            return received
+            return received, target
         # The frame has at least next_length bytes and a checksum: read them at once.
         received = _read_to(port, received, target)
         if len(received) < target:
-            return received
+            return received, None
         length = next_length
 
 
-def _read_first_bytes(port: SerialPort, count: int, wire_end: float) -> bytes:
-    """The first bytes of the answer, which may begin up to a timeout after ``wire_end``."""
-    received = port.read(count)
+def _read_first_bytes(port: SerialPort, count: int, wanted: int, wire_end: float) -> bytes:
+    """The first ``count`` bytes of the answer (more, up to ``wanted``, if they have arrived).
+
+    The answer may begin up to a timeout after ``wire_end``.
+    """
+    received = _read_arrived(port, count, wanted)
     while not received and _now() < wire_end:
-        received = port.read(count)
+        received = _read_arrived(port, count, wanted)
     return _read_to(port, received, count) if received else received
+
+
+def _read_arrived(port: SerialPort, count: int, wanted: int) -> bytes:
+    """``port.read(count)``; from a plain POSIX pyserial port, all that has arrived, up to ``wanted``.
+
+    There one ``select`` waits (up to the timeout) for the first byte and one
+    ``os.read`` takes what is there: a whole answer that came at once costs
+    two system calls instead of four. The caller keeps only the frame.
+    """
+    fd = getattr(port, "fd", None)
+    plain = getattr(type(port), "read", None) is _PYSERIAL_POSIX_READ
+    if wanted <= count or not (plain and isinstance(fd, int)) or getattr(port, "inter_byte_timeout", None):
+        return port.read(count)
+    ready, _, _ = select.select([fd], [], [], _port_timeout(port))
+    if not ready:
+        return b""
+    data = os.read(fd, wanted)
+    if not data:  # as pyserial says it
+        raise serial.SerialException("device reports readiness to read but returned no data")
+    return data
 
 
 def _read_unknown_layout(

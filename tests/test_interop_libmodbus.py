@@ -25,6 +25,7 @@ slave's output files, named in failure messages).
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import struct
 import subprocess
@@ -681,12 +682,14 @@ def test_fc7_is_not_answered_by_libmodbus(slave: Slave, instrument: minimalmodbu
 def test_no_answer_waits_one_timeout(
     slave: Slave, instrument: minimalmodbus.Instrument, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A missing answer should cost one port timeout: count the reads that timed out
-    (returned fewer bytes than asked for) instead of measuring time."""
+    """A missing answer should cost one port timeout: count the waits that timed out
+    instead of measuring time: reads that returned fewer bytes than asked for, and
+    the driver's own wait for the first byte of an answer (a select on the port)."""
     port = instrument.serial
     port.timeout = SHORT_TIMEOUT
     original_read = port.read
-    timed_out: list[int] = []
+    original_select = select.select
+    timed_out: list[object] = []
 
     def read(size: int = 1) -> bytes:
         data: bytes = original_read(size)
@@ -694,7 +697,14 @@ def test_no_answer_waits_one_timeout(
             timed_out.append(size)
         return data
 
+    def select_(*args: Any) -> Any:
+        ready = original_select(*args)
+        if args[0] == [port.fd] and not ready[0]:
+            timed_out.append("select")
+        return ready
+
     monkeypatch.setattr(port, "read", read)
+    monkeypatch.setattr(select, "select", select_)
     with pytest.raises(minimalmodbus.NoResponseError):
         instrument.read_exception_status()  # libmodbus 3.1.6 does not answer fc 7
     assert slave.pair.sent("a->b") == b""

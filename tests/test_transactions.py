@@ -1656,3 +1656,63 @@ def test_state_of_unweakable_ports_is_bounded() -> None:
     assert minimalmodbus._port_state(ports[-1]) is states[-1]
     minimalmodbus.forget_ports()
     assert minimalmodbus._UNWEAKABLE_PORT_STATES == {}
+
+
+# ---------------------------------------------------------------------------
+# The lean read of a plain pyserial port (issue 13): one select and one read
+# take all that has arrived, and only the frame is kept
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def raw_pty(clean_ports: None) -> Iterator[Callable[[bytes], minimalmodbus.Instrument]]:
+    """An instrument on a pty whose other end answers the first request with given bytes, at once."""
+    import pty
+    import tty
+
+    pairs: list[tuple[int, int, threading.Thread]] = []
+
+    def make(answer: bytes) -> minimalmodbus.Instrument:
+        master_fd, slave_fd = pty.openpty()
+        tty.setraw(slave_fd)
+
+        def answer_once() -> None:
+            os.read(master_fd, 256)  # the request
+            os.write(master_fd, answer)
+
+        thread = threading.Thread(target=answer_once, daemon=True)
+        thread.start()
+        pairs.append((master_fd, slave_fd, thread))
+        instrument = minimalmodbus.Instrument(os.ttyname(slave_fd), 1)
+        instrument.serial.timeout = 0.2
+        return instrument
+
+    yield make
+    close_shared_ports()
+    for master_fd, slave_fd, thread in pairs:
+        thread.join(timeout=1)
+        os.close(master_fd)
+        os.close(slave_fd)
+
+
+def test_lean_read_keeps_only_the_frame(raw_pty: Callable[[bytes], minimalmodbus.Instrument]) -> None:
+    # An exception answer and two bytes of noise after it, in one piece: the
+    # read takes up to the 7 bytes of a normal answer, the frame is the first 5
+    instrument = raw_pty(wire(MODE_RTU, "01 83 02") + b"\xee\xee")
+    with pytest.raises(minimalmodbus.IllegalRequestError):
+        instrument.read_register(0)
+
+
+def test_lean_read_of_an_exception_flagged_answer_of_the_normal_length(
+    raw_pty: Callable[[bytes], minimalmodbus.Instrument],
+) -> None:
+    # As 2.x recordings have them (issue 10, item 6): fc 0x83, valid CRC over all 7 bytes
+    instrument = raw_pty(wire(MODE_RTU, "01 83 02 00 05"))
+    with pytest.raises(minimalmodbus.SlaveReportedException) as caught:
+        instrument.read_register(0)
+    assert caught.value.exception_code == 2
+
+
+def test_lean_read_of_a_normal_answer(raw_pty: Callable[[bytes], minimalmodbus.Instrument]) -> None:
+    instrument = raw_pty(FRAMES[MODE_RTU]["VALUE_5"])
+    assert instrument.read_register(0) == 5
