@@ -255,10 +255,14 @@ class CommEventLog(NamedTuple):
 
 # What pyserial raises when a port fails; these become MasterReportedException.
 _PORT_ERRORS: tuple[type[BaseException], ...] = (serial.SerialException, OSError, *_TERMIOS_ERRORS)
-# pyserial's write and read of a plain POSIX port (None elsewhere), which _write
+# pyserial's write and read of a plain POSIX port (none elsewhere), which _write
 # and _read_arrived may bypass.
-_PYSERIAL_POSIX_WRITE = getattr(getattr(serial, "serialposix", None), "Serial", object).__dict__.get("write")
-_PYSERIAL_POSIX_READ = getattr(getattr(serial, "serialposix", None), "Serial", object).__dict__.get("read")
+_PYSERIAL_POSIX_MEMBERS: dict[str, Any] = {
+    member: getattr(getattr(serial, "serialposix", None), "Serial", object).__dict__.get(member)
+    for member in ("write", "read")
+}
+# How often a port that does not wait for input (timeout 0, no descriptor) is polled.
+_POLL_INTERVAL = 0.001
 # ... and when it refuses a setting (pyserial checks some settings itself).
 _PORT_OR_SETTING_ERRORS: tuple[type[BaseException], ...] = (*_PORT_ERRORS, ValueError)
 
@@ -657,17 +661,29 @@ def _read_with_timeout(port: SerialPort, timeout: float, limit: int) -> bytes:
         setattr(port, "timeout", own_timeout)  # noqa: B010
 
 
+def _plain_fd(port: SerialPort, member: str) -> int | None:
+    """The descriptor of a plain POSIX pyserial port whose ``member`` is pyserial's own, else None.
+
+    Only such a port is read and written straight through its descriptor
+    (not pyserial's RS-485 class, which switches RTS around its write, nor
+    a port with an inter-byte timeout).
+    """
+    fd = getattr(port, "fd", None)
+    own = getattr(type(port), member, None) is _PYSERIAL_POSIX_MEMBERS.get(member)
+    if own and isinstance(fd, int) and not getattr(port, "inter_byte_timeout", None):
+        return fd
+    return None
+
+
 def _write(port: SerialPort, frame: bytes) -> None:
     """Write a frame: straight to the descriptor of a plain POSIX pyserial port, else ``port.write``.
 
     pyserial's own write waits in a ``select`` after every ``os.write``, one
-    system call more for a frame that fits the driver's buffer at once. Only
-    a port whose class keeps pyserial's write (not the RS-485 class, which
-    switches RTS around it) is written directly; what ``os.write`` leaves,
-    ``port.write`` writes.
+    system call more for a frame that fits the driver's buffer at once. What
+    ``os.write`` leaves, ``port.write`` writes.
     """
-    fd = getattr(port, "fd", None)
-    if isinstance(fd, int) and getattr(type(port), "write", None) is _PYSERIAL_POSIX_WRITE:
+    fd = _plain_fd(port, "write")
+    if fd is not None:
         try:
             written = os.write(fd, frame)
         except BlockingIOError:  # the driver's buffer is full: let pyserial wait for it
@@ -676,6 +692,38 @@ def _write(port: SerialPort, frame: bytes) -> None:
             return
         frame = frame[written:]
     port.write(frame)
+
+
+def _read_arrived(port: SerialPort, count: int, wanted: int) -> bytes:
+    """``port.read(count)``; from a plain POSIX pyserial port, all that has arrived, up to ``wanted``.
+
+    There one ``select`` waits (up to the timeout) for the first byte and one
+    ``os.read`` takes what is there: a whole answer that came at once costs
+    two system calls instead of four. The caller keeps only the frame.
+    """
+    fd = _plain_fd(port, "read")
+    if fd is None or wanted <= count:
+        return port.read(count)
+    ready, _, _ = select.select([fd], [], [], _port_timeout(port))
+    if not ready:
+        return b""
+    data = os.read(fd, wanted)
+    if not data:  # as pyserial says it
+        raise serial.SerialException("device reports readiness to read but returned no data")
+    return data
+
+
+def _wait_for_input(port: SerialPort, until: float) -> None:
+    """Wait, without using the CPU, until input arrives or ``until`` (a port that does not wait itself).
+
+    On a port with a descriptor, in ``select``; otherwise in short sleeps.
+    """
+    remaining = until - _now()
+    fd = getattr(port, "fd", None)
+    if isinstance(fd, int):
+        select.select([fd], [], [], max(remaining, 0.0))
+    else:
+        _sleep(min(remaining, _POLL_INTERVAL))
 
 
 def _port_name(port: SerialPort) -> str | None:
@@ -2067,28 +2115,10 @@ def _read_first_bytes(port: SerialPort, count: int, wanted: int, wire_end: float
     """
     received = _read_arrived(port, count, wanted)
     while not received and _now() < wire_end:
+        if _port_timeout(port) == 0:  # a read that does not wait: wait on the line, never spin
+            _wait_for_input(port, wire_end)
         received = _read_arrived(port, count, wanted)
     return _read_to(port, received, count) if received else received
-
-
-def _read_arrived(port: SerialPort, count: int, wanted: int) -> bytes:
-    """``port.read(count)``; from a plain POSIX pyserial port, all that has arrived, up to ``wanted``.
-
-    There one ``select`` waits (up to the timeout) for the first byte and one
-    ``os.read`` takes what is there: a whole answer that came at once costs
-    two system calls instead of four. The caller keeps only the frame.
-    """
-    fd = getattr(port, "fd", None)
-    plain = getattr(type(port), "read", None) is _PYSERIAL_POSIX_READ
-    if wanted <= count or not (plain and isinstance(fd, int)) or getattr(port, "inter_byte_timeout", None):
-        return port.read(count)
-    ready, _, _ = select.select([fd], [], [], _port_timeout(port))
-    if not ready:
-        return b""
-    data = os.read(fd, wanted)
-    if not data:  # as pyserial says it
-        raise serial.SerialException("device reports readiness to read but returned no data")
-    return data
 
 
 def _read_unknown_layout(

@@ -22,6 +22,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import select
 import struct
 import termios  # this module tests on real pseudo-terminals: POSIX only
 import threading
@@ -31,7 +32,7 @@ from typing import Any, NamedTuple
 import pytest
 import serial
 from calls import count_calls
-from conftest import FakeClock, Serve
+from conftest import FakeClock, Serve, as_dummy
 from frames import crc_bytes as crc16
 from frames import frame as wire  # a frame of a message (slave address, function code, data)
 
@@ -1716,3 +1717,43 @@ def test_lean_read_of_an_exception_flagged_answer_of_the_normal_length(
 def test_lean_read_of_a_normal_answer(raw_pty: Callable[[bytes], minimalmodbus.Instrument]) -> None:
     instrument = raw_pty(FRAMES[MODE_RTU]["VALUE_5"])
     assert instrument.read_register(0) == 5
+
+
+def test_non_blocking_port_waits_on_the_line_without_spinning(
+    slave: ScriptedSlave, fake_clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 13 (found by fuzzing): with serial.timeout = 0 a read returns at once;
+    # the answer may still come until both frames could have crossed the line
+    # (8 + 7 bytes at 1200 baud: 125 ms). Wait in short sleeps, not a busy loop.
+    instrument = connect(slave)
+    port = as_dummy(instrument.serial)
+    port.timeout = 0
+    port.baudrate = 1200
+    reads: list[int] = []
+    real_read = port.read
+
+    def counting_read(size: int = 1) -> bytes:
+        reads.append(size)
+        assert len(reads) < 1000, "a busy loop: the fake clock never moves"
+        return real_read(size)
+
+    monkeypatch.setattr(port, "read", counting_read)
+    slave.answer((0.050, FRAMES[MODE_RTU]["VALUE_5"]))
+    assert instrument.read_register(0) == 5
+    assert len(reads) <= 0.050 / minimalmodbus._POLL_INTERVAL + 5
+    assert all(sleep <= minimalmodbus._POLL_INTERVAL + 1e-12 for sleep in fake_clock.sleeps[1:])
+
+
+def test_non_blocking_pty_port_waits_in_select(pty_slave: PtySlaves, monkeypatch: pytest.MonkeyPatch) -> None:
+    instrument = pty_instrument(pty_slave, 1, timeout=0)
+    instrument.serial.baudrate = 1200  # the answer may come until 125 ms after the request
+    waits: list[Any] = []
+    real_select = select.select
+
+    def counting_select(*args: Any) -> Any:
+        waits.append(args[3])
+        return real_select(*args)
+
+    monkeypatch.setattr(select, "select", counting_select)
+    assert instrument.read_register(7) == 1007
+    assert len(waits) <= 10, waits
