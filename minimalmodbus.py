@@ -34,10 +34,12 @@ __version__ = "3.0.0.dev1"
 import binascii
 import decimal
 import enum
+import itertools
 import logging
 import math
 import os
 import select
+import socket
 import struct
 import sys
 import threading
@@ -147,6 +149,17 @@ _FIXED_SILENCE = 0.00175
 _MAX_RTU_FRAME_BYTES = 256
 _MAX_ASCII_FRAME_BYTES = 513
 
+# Modbus Messaging on TCP/IP Implementation Guide §3.1.3, §4.1: MBAP header
+# (transaction id, protocol id 0, length, unit id), length 2..254, port 502.
+_MODE_TCP = "tcp"
+_NETWORK_SCHEMES = ("tcp", "udp")
+_MODBUS_TCP_PORT = 502
+_MBAP_HEADER_BYTES = 7
+_MAX_MBAP_LENGTH = 254
+_MAX_MBAP_BYTES = _MBAP_HEADER_BYTES - 1 + _MAX_MBAP_LENGTH
+_TRANSACTION_IDS = itertools.count(1)  # taken modulo 65536
+_CONNECT_TIMEOUT = 3.0  # seconds; the port's connect_timeout
+
 # Serial Line §2.5.2.1: ASCII frame start and end.
 _ASCII_START = b":"
 _ASCII_END = b"\r\n"
@@ -204,6 +217,14 @@ class NegativeAcknowledgeError(SlaveReportedException):
 
 class IllegalRequestError(SlaveReportedException):
     """Illegal function, data address or data value (codes 1, 2, 3)."""
+
+
+class GatewayPathUnavailableError(SlaveReportedException):
+    """A gateway has no path to the unit addressed (exception code 10, Modbus TCP)."""
+
+
+class GatewayTargetFailedError(SlaveReportedException):
+    """The device behind a gateway did not answer it (exception code 11, Modbus TCP)."""
 
 
 class MasterReportedException(ModbusException):
@@ -281,8 +302,8 @@ _EXCEPTION_CODES: dict[int, tuple[str, type[SlaveReportedException]]] = {
     6: ("Slave device busy", SlaveDeviceBusyError),
     7: ("Negative acknowledge", NegativeAcknowledgeError),
     8: ("Memory parity error", SlaveReportedException),
-    10: ("Gateway path unavailable", SlaveReportedException),
-    11: ("Gateway target device failed to respond", SlaveReportedException),
+    10: ("Gateway path unavailable", GatewayPathUnavailableError),
+    11: ("Gateway target device failed to respond", GatewayTargetFailedError),
 }
 
 
@@ -535,15 +556,21 @@ def _port_state(port: SerialPort) -> _PortState:
 
 
 def _shared_port(name: str) -> SerialPort:
-    """The port with this name, created or reopened (under its lock) as needed."""
+    """The port with this name, created or reopened (under its lock) as needed.
+
+    A network port (``tcp://``, ``udp://``) is shared by host and port, and
+    connects on its first use.
+    """
+    network_port = _network_port(name)
+    key = network_port.port if network_port else name
     try:
         with _REGISTRY_LOCK:
-            port = _serialports.get(name)
+            port = _serialports.get(key)
             if port is None:
-                port = _serialports[name] = _create_port(name)
+                port = _serialports[key] = network_port or _create_port(name)
     except _PORT_OR_SETTING_ERRORS as error:
         raise MasterReportedException(f"Could not open port {name!r}: {error}") from error
-    return _opened(port, repr(name))
+    return port if isinstance(port, _NetworkPort) else _opened(port, repr(name))
 
 
 def _create_port(name: str) -> SerialPort:
@@ -1559,7 +1586,9 @@ class Instrument:
             ValueError: a function code that cannot be broadcast, for slave address 0.
         """
         _checked_int(functioncode, "functioncode", 1, 127)
-        request = _new_request(self.mode, self.address, functioncode, _checked_payload(payload_to_slave))
+        request = _new_request(
+            self._framing(), self.address, functioncode, _checked_payload(payload_to_slave)
+        )
         info = request.info
         attempts = 1 + (self.retries if self.retry_writes or (info and not info.writes) else 0)
         with _port_state(self.serial).lock:
@@ -1602,14 +1631,18 @@ class Instrument:
             LocalEchoError: the echo of the request was wrong.
             MasterReportedException: the port failed.
         """
-        frame_format = _FORMATS[self.mode]
+        framing = self._framing()
         _checked_bytes(request, "request")
         _checked_int(number_of_bytes_to_read, "number_of_bytes_to_read", -1, 2**31)
-        slaveaddress, functioncode = frame_format.header(request)  # a frame we did not build
+        slaveaddress, functioncode = _FORMATS[framing].header(request)  # a frame we did not build
         return self._transact(
-            _Request(self.mode, slaveaddress, functioncode, b"", request, number_of_bytes_to_read, None),
+            _Request(framing, slaveaddress, functioncode, b"", request, number_of_bytes_to_read, None),
             checked=False,
         )
+
+    def _framing(self) -> str:
+        """The frame format of this instrument's line: its mode, or Modbus TCP on a network port."""
+        return _MODE_TCP if isinstance(self.serial, _NetworkPort) else self.mode
 
     def _transact(self, request: _Request, checked: bool) -> bytes:
         """One transaction under the port's lock; the one place where a failure is remembered.
@@ -1649,7 +1682,7 @@ class Instrument:
         try:
             _write(port, request.frame)
             write_end = _now()
-            if self.handle_local_echo:
+            if self.handle_local_echo and _FORMATS[request.mode].serial_line:
                 self._discard_echo(port, request.frame)
             if request.slaveaddress == _BROADCAST_ADDRESS:
                 self._note(f"Broadcast: waiting {self.broadcast_delay * 1000:.1f} ms")
@@ -1666,10 +1699,9 @@ class Instrument:
         frame_format = _FORMATS[request.mode]
         if self.precalculate_read_size:
             # The answer cannot be complete before both frames have crossed the line.
-            wire_end = write_end + (len(request.frame) + max(request.response_size, 0)) * _character_time(
-                port
-            )
-            response = _read_frame(port, frame_format, request, silence, wire_end)
+            wire_bytes = len(request.frame) + max(request.response_size, 0)
+            wire_end = write_end + wire_bytes * _character_time(port)
+            response = frame_format.read_frame(port, request, silence, wire_end)
         else:
             response = port.read(frame_format.max_frame_bytes)
         self._roundtrip_time = _now() - write_end
@@ -1706,12 +1738,13 @@ class Instrument:
         failed, first wait until one timeout has passed since the failure,
         since that slave may still answer the failed request.
         """
+        frame_format = _FORMATS[self._framing()]
         fault_time = state.faults.pop(slaveaddress, None)
         timeout = _port_timeout(port)
-        if fault_time is not None and timeout:
+        if fault_time is not None and timeout and frame_format.serial_line:  # (TCP: transaction ids)
             _sleep(fault_time + timeout - _now())
         state.may_hold_late_bytes = False
-        discarded = _read_until_silence(port, silence, _FORMATS[self.mode].max_frame_bytes)
+        discarded = _read_until_silence(port, silence, frame_format.max_frame_bytes)
         if discarded:
             self._note_bytes("Discarded late bytes of the failed exchange", discarded)
 
@@ -1730,7 +1763,7 @@ class Instrument:
         """The inter-frame silence for this port's settings, in seconds."""
         if self.inter_frame_delay is not None:
             return self.inter_frame_delay
-        return _silent_period(port)
+        return _silent_period(port) if _FORMATS[self._framing()].serial_line else 0.0
 
     # -- debug output -------------------------------------------------------
 
@@ -1744,7 +1777,7 @@ class Instrument:
         if not (self.debug or _LOGGER.isEnabledFor(logging.DEBUG)):
             return
         timing = "" if seconds is None else f" after {seconds * 1000:.2f} ms"
-        self._note(f"{what}: {_hex(data)}{timing} (port {_port_name(self.serial)!r}, {self.mode})")
+        self._note(f"{what}: {_hex(data)}{timing} (port {_port_name(self.serial)!r}, {self._framing()})")
 
     def _print_debug(self, text: str) -> None:
         """Print with the debug prefix when ``debug`` is True (2.x)."""
@@ -1955,6 +1988,11 @@ class _FrameFormat:
     mode = MODE_RTU
     max_frame_bytes = _MAX_RTU_FRAME_BYTES
     end = b""  # what ends a frame of unknown length (RTU: the line's silence)
+    serial_line = True  # a shared line: silence between frames, local echo, late answers waited out
+
+    def read_frame(self, port: SerialPort, request: _Request, silence: float, wire_end: float) -> bytes:
+        """Read the answer as it arrives (see :func:`_read_frame`)."""
+        return _read_frame(port, self, request, silence, wire_end)
 
     def build(self, content: bytes) -> bytes:
         """The frame on the wire."""
@@ -2044,7 +2082,88 @@ class _AsciiFormat(_FrameFormat):
         return frame[:-1]
 
 
-_FORMATS: dict[str, _FrameFormat] = {MODE_RTU: _FrameFormat(), MODE_ASCII: _AsciiFormat()}
+class _MbapFormat(_FrameFormat):
+    """Modbus TCP/UDP (Implementation Guide §3.1.3): an MBAP header, then unit id and PDU.
+
+    The header is the transaction id (2 bytes, new for every request), the
+    protocol id 0 (2), and the length of what follows it (2); the unit id
+    takes the place of the slave address. No checksum: the network has its
+    own. The reader trusts a header only after checking protocol id and
+    length, and skips answers to earlier requests (another transaction id).
+    """
+
+    mode = _MODE_TCP
+    max_frame_bytes = _MAX_MBAP_BYTES
+    serial_line = False
+
+    def build(self, content: bytes) -> bytes:
+        """The frame on the wire, with the next transaction id."""
+        return struct.pack(">HHH", next(_TRANSACTION_IDS) & 0xFFFF, 0, len(content)) + content
+
+    def wire_length(self, frame_length: int, complete: bool = False) -> int:
+        """Bytes of the first ``frame_length`` content bytes (unit id, PDU) with the header before them."""
+        return _MBAP_HEADER_BYTES - 1 + frame_length
+
+    def content(self, received: bytes) -> bytes:
+        """The unit id and PDU bytes so far."""
+        return received[_MBAP_HEADER_BYTES - 1 :]
+
+    def unwrap(self, response: bytes) -> bytes:
+        """The unit id and PDU of a whole frame, its header checked (else _BadFrame)."""
+        problem = _mbap_header_problem(response)
+        if problem:
+            raise _BadFrame(problem)
+        declared = int.from_bytes(response[4:6], "big")
+        if len(response) != _MBAP_HEADER_BYTES - 1 + declared:
+            raise _BadFrame(
+                f"The MBAP header announces {declared} bytes after it, received {len(response) - 6}"
+            )
+        return response[_MBAP_HEADER_BYTES - 1 :]
+
+    def header(self, request: bytes) -> tuple[int, int]:
+        """Unit id and function code of a request frame given as bytes (``_communicate``)."""
+        if len(request) < _MBAP_HEADER_BYTES + 1:
+            raise ValueError(f"request is not a Modbus TCP request frame: {request!r}")
+        return request[6], request[7]
+
+    def read_frame(self, port: SerialPort, request: _Request, silence: float, wire_end: float) -> bytes:
+        """Read the answer to ``request``: skip answers to earlier requests until the timeout."""
+        timeout = _port_timeout(port)
+        deadline = math.inf if timeout is None else _now() + timeout
+        while True:
+            header = _read_to(port, b"", _MBAP_HEADER_BYTES)
+            if len(header) < _MBAP_HEADER_BYTES:
+                return header
+            problem = _mbap_header_problem(header)
+            if problem:  # the stream is out of step: start afresh on a new connection
+                _close_quietly(port)
+                raise request.invalid(f"{problem}; the connection is closed", header)
+            expected = _MBAP_HEADER_BYTES - 1 + int.from_bytes(header[4:6], "big")
+            received = _read_to(port, header, expected)
+            if len(received) < expected or received[:2] == request.frame[:2]:
+                return received
+            _LOGGER.debug("Skipped the answer to an earlier request: %s", _hex(received))
+            if _now() >= deadline:
+                return b""
+
+
+def _mbap_header_problem(header: bytes) -> str | None:
+    """What makes an MBAP header untrustworthy (§3.1.3): protocol id not 0, length out of 2..254."""
+    if len(header) < _MBAP_HEADER_BYTES:
+        return f"Too short: a Modbus TCP frame has at least 8 bytes, received {len(header)}"
+    protocol_id, length = int.from_bytes(header[2:4], "big"), int.from_bytes(header[4:6], "big")
+    if protocol_id != 0:
+        return f"Wrong MBAP protocol id: expected 0, received {protocol_id}"
+    if not 2 <= length <= _MAX_MBAP_LENGTH:
+        return f"Wrong MBAP length: expected 2..{_MAX_MBAP_LENGTH}, received {length}"
+    return None
+
+
+_FORMATS: dict[str, _FrameFormat] = {
+    MODE_RTU: _FrameFormat(),
+    MODE_ASCII: _AsciiFormat(),
+    _MODE_TCP: _MbapFormat(),
+}
 
 
 def _read_frame(
@@ -2200,6 +2319,140 @@ def _hex(data: bytes, with_length: bool = True) -> str:
     """Bytes as upper-case hex pairs, e.g. ``01 03 02 00 BA 39 F7 (7 bytes)``."""
     text = data.hex(" ").upper() if data else "(nothing)"
     return f"{text} ({len(data)} bytes)" if with_length and data else text
+
+
+# ---------------------------------------------------------------------------
+# Network lines: Modbus TCP and UDP (Messaging on TCP/IP Implementation Guide)
+# ---------------------------------------------------------------------------
+
+
+class _NetworkPort:
+    """A Modbus TCP connection (or UDP socket) that a transaction uses like a serial port.
+
+    Made for a ``tcp://host[:port]`` or ``udp://host[:port]`` name and shared,
+    like a serial port, by every instrument with that host and port. It
+    connects when first used (``connect_timeout`` seconds at most), and again
+    on the next call after the server closed or reset the connection or a
+    send failed. ``timeout`` is the response timeout, as a serial port's.
+    ``read(size)`` waits up to ``timeout`` for ``size`` bytes and returns
+    what came; the end of a TCP stream is an error (``ConnectionResetError``).
+    """
+
+    def __init__(self, name: str, host: str, port_number: int, datagrams: bool) -> None:
+        self.port = name
+        self.host = host
+        self.port_number = port_number
+        self.datagrams = datagrams
+        self.timeout: float | None = _PORT_SETTINGS["timeout"]
+        self.connect_timeout = _CONNECT_TIMEOUT
+        self._socket: socket.socket | None = None
+        self._received = bytearray()
+
+    def __repr__(self) -> str:
+        """Give the name, whether connected and the timeouts."""
+        return (
+            f"minimalmodbus.NetworkPort<{self.port!r}, open={self.is_open}, timeout={self.timeout!r}, "
+            f"connect_timeout={self.connect_timeout!r}>"
+        )
+
+    @property
+    def is_open(self) -> bool:
+        """Whether connected."""
+        return self._socket is not None
+
+    def open(self) -> None:
+        """Connect (TCP with TCP_NODELAY), or bind a UDP socket to the server's address."""
+        address = (self.host, self.port_number)
+        if self.datagrams:
+            family, kind, protocol, _, server = socket.getaddrinfo(*address, type=socket.SOCK_DGRAM)[0]
+            connection = socket.socket(family, kind, protocol)
+            connection.connect(server)
+        else:
+            connection = socket.create_connection(address, timeout=self.connect_timeout)
+            connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        connection.setblocking(False)
+        self._socket = connection
+        self._received.clear()
+
+    def close(self) -> None:
+        """Close the connection (the next call connects again)."""
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+        self._received.clear()
+
+    def write(self, data: bytes, /) -> int:
+        """Send a request whole."""
+        connection = self._connected()
+        connection.settimeout(self.connect_timeout)
+        try:
+            connection.sendall(data)
+        finally:
+            connection.setblocking(False)
+        return len(data)
+
+    def read(self, size: int = 1) -> bytes:
+        """Up to ``size`` bytes: those there, and more as they arrive, within ``timeout``."""
+        deadline = None if self.timeout is None else _now() + self.timeout
+        while len(self._received) < size:
+            remaining = None if deadline is None else deadline - _now()
+            if (remaining is not None and remaining <= 0) or not self._receive(remaining):
+                break
+        data = bytes(self._received[:size])
+        del self._received[:size]
+        return data
+
+    @property
+    def in_waiting(self) -> int:
+        """Bytes received and not yet read (taking in what the socket holds now)."""
+        while self._receive(0):
+            pass
+        return len(self._received)
+
+    def reset_input_buffer(self) -> None:
+        """Discard what has been received."""
+        self.in_waiting  # noqa: B018 (takes in what the socket holds)
+        self._received.clear()
+
+    def fileno(self) -> int:
+        """The socket's descriptor (for ``select``)."""
+        return self._connected().fileno()
+
+    def _receive(self, timeout: float | None) -> bool:
+        """Wait up to ``timeout`` for data and take it in; False if none came."""
+        connection = self._connected()
+        ready, _, _ = select.select([connection], [], [], timeout)
+        if not ready:
+            return False
+        data = connection.recv(_MAX_MBAP_BYTES if self.datagrams else 4096)
+        if not data and not self.datagrams:
+            raise ConnectionResetError(f"the server {self.port!r} closed the connection")
+        self._received += data
+        return True
+
+    def _connected(self) -> socket.socket:
+        """The socket (OSError when not connected: a port error, like a closed serial port's)."""
+        if self._socket is None:
+            raise OSError(f"{self.port!r} is not connected")
+        return self._socket
+
+
+def _network_port(name: str) -> _NetworkPort | None:
+    """A network port for a ``tcp://`` or ``udp://`` name (port 502 by default), else None."""
+    scheme, _, rest = name.partition("://")
+    if scheme not in _NETWORK_SCHEMES or not rest:
+        return None
+    rest = rest.rstrip("/")
+    if rest.startswith("["):  # [IPv6 address]:port
+        host, _, tail = rest[1:].partition("]")
+        number = tail[1:] if tail.startswith(":") else str(_MODBUS_TCP_PORT)
+    elif rest.count(":") == 1:
+        host, _, number = rest.partition(":")
+    else:
+        host, number = rest, str(_MODBUS_TCP_PORT)
+    if not host or not number.isdigit() or not 0 < int(number) < 65536:
+        raise ValueError(f"port must be {scheme}://host or {scheme}://host:port (1..65535), not {name!r}")
+    return _NetworkPort(f"{scheme}://{host}:{int(number)}", host, int(number), scheme == "udp")
 
 
 # ---------------------------------------------------------------------------

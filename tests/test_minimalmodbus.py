@@ -624,6 +624,8 @@ EXCEPTION_CLASSES: dict[int, type[SlaveReportedException]] = {
     3: IllegalRequestError,
     6: SlaveDeviceBusyError,
     7: NegativeAcknowledgeError,
+    10: minimalmodbus.GatewayPathUnavailableError,  # Modbus TCP gateways (issue 14)
+    11: minimalmodbus.GatewayTargetFailedError,
 }
 
 # The meaning of each exception code (MODBUS.md), as the message must name it (lower case).

@@ -149,8 +149,8 @@ def test_exception_response_raises_when_its_last_byte_arrives(
         (6, minimalmodbus.SlaveDeviceBusyError),
         (7, minimalmodbus.NegativeAcknowledgeError),
         (8, minimalmodbus.SlaveReportedException),
-        (10, minimalmodbus.SlaveReportedException),
-        (11, minimalmodbus.SlaveReportedException),
+        (10, minimalmodbus.GatewayPathUnavailableError),  # issue 14
+        (11, minimalmodbus.GatewayTargetFailedError),
         (0x42, minimalmodbus.SlaveReportedException),  # not in the specification
     ],
 )
