@@ -2404,9 +2404,17 @@ class _NetworkPort:
 
     @property
     def in_waiting(self) -> int:
-        """Bytes received and not yet read (taking in what the socket holds now)."""
-        while self._receive(0):
-            pass
+        """Bytes received and not yet read (taking in what the socket holds now).
+
+        Asked between transactions: a connection that the server closed or
+        reset meanwhile is opened again here, since no request is in flight.
+        """
+        try:
+            while self._receive(0):
+                pass
+        except ConnectionError:
+            self.close()
+            self.open()
         return len(self._received)
 
     def reset_input_buffer(self) -> None:
@@ -2440,7 +2448,7 @@ class _NetworkPort:
 def _network_port(name: str) -> _NetworkPort | None:
     """A network port for a ``tcp://`` or ``udp://`` name (port 502 by default), else None."""
     scheme, _, rest = name.partition("://")
-    if scheme not in _NETWORK_SCHEMES or not rest:
+    if scheme not in _NETWORK_SCHEMES:
         return None
     rest = rest.rstrip("/")
     if rest.startswith("["):  # [IPv6 address]:port

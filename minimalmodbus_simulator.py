@@ -42,12 +42,15 @@ from __future__ import annotations
 
 import argparse
 import binascii
+import contextlib
 import enum
 import functools
 import os
 import random
 import select
 import signal
+import socket
+import socketserver
 import struct
 import sys
 import threading
@@ -1486,6 +1489,195 @@ class PtyServer:
             if readable:
                 raise _Stopped
             data = data[os.write(master_fd, data) :]
+
+
+# ---------------------------------------------------------------------------
+# Modbus TCP and UDP server (Messaging on TCP/IP Implementation Guide §3.1.3)
+# ---------------------------------------------------------------------------
+
+_MBAP_HEADER = struct.Struct(">HHHB")  # transaction id, protocol id 0, length, unit id
+
+
+def _answer_adu(bus: SimulatedBus, adu: bytes) -> bytes | None:
+    """The answer to one MBAP request: the addressed slave's, in an MBAP header.
+
+    Unit 0 is a broadcast (every slave acts, none answers); a unit nobody
+    has, or a malformed header, gets no answer.
+    """
+    if len(adu) < _MBAP_HEADER.size + 1:
+        return None
+    transaction_id, protocol_id, length, unit_id = _MBAP_HEADER.unpack_from(adu)
+    if protocol_id != 0 or length != len(adu) - 6:
+        return None
+    pdu = adu[_MBAP_HEADER.size :]
+    if unit_id == 0:
+        for each in bus.slaves.values():
+            each.handle(pdu, broadcast=True)
+        return None
+    addressed = bus.slaves.get(unit_id)
+    response = addressed.handle(pdu) if addressed is not None else None
+    if response is None:
+        return None
+    return _MBAP_HEADER.pack(transaction_id, 0, len(response) + 1, unit_id) + response
+
+
+class NetworkServer:
+    """Serve a :class:`SimulatedBus` as a Modbus TCP (or UDP) server, on the loopback address.
+
+    Each request is answered by the slave whose address is the request's
+    unit id (``bus.slaves``); the bus's mode and faults do not apply here.
+    Binds to ``host``, 127.0.0.1 unless another address is given on
+    purpose; port 0 picks a free port (see :attr:`address`)::
+
+        with minimalmodbus_simulator.NetworkServer(bus) as server:
+            instrument = minimalmodbus.Instrument(server.url, 1)
+
+    Attributes:
+        bus: The slaves served (may be changed while serving).
+        requests: Every request received, in order.
+    """
+
+    def __init__(self, bus: SimulatedBus, host: str = "127.0.0.1", port: int = 0, datagrams: bool = False):
+        if not isinstance(bus, SimulatedBus):
+            raise TypeError(f"Simulator: bus must be a SimulatedBus, not {bus!r}")
+        _check_int(port, "port", 0, 65535)
+        self.bus = bus
+        self.requests: list[bytes] = []
+        self.datagrams = datagrams
+        self._server = (_UdpServer if datagrams else _TcpServer)((host, port), self)
+        self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        """Return the URL and whether the server is running."""
+        return f"minimalmodbus_simulator.NetworkServer<{self.url}, running={self.is_running}>"
+
+    def __enter__(self) -> NetworkServer:  # noqa: PYI034 (typing.Self is 3.11+)
+        """Start serving."""
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Stop serving."""
+        self.stop()
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """The host and port served."""
+        host, port = self._server.server_address[:2]
+        return str(host), int(port)
+
+    @property
+    def url(self) -> str:
+        """The port name a master opens, e.g. ``tcp://127.0.0.1:1502``."""
+        host, port = self.address
+        return f"{'udp' if self.datagrams else 'tcp'}://{host}:{port}"
+
+    @property
+    def is_running(self) -> bool:
+        """Whether the serving thread runs."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        """Serve from a daemon thread."""
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="Simulator network", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving, close every connection and the listening socket."""
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._server.close_connections()
+
+    def answer(self, adu: bytes) -> bytes | None:
+        """Record a request and compute its answer (called by the connection handlers)."""
+        self.requests.append(adu)
+        return _answer_adu(self.bus, adu)
+
+
+class _TcpHandler(socketserver.BaseRequestHandler):
+    """One TCP connection: read MBAP requests one after another, answer each."""
+
+    server: _TcpServer
+
+    def handle(self) -> None:
+        connection: socket.socket = self.request
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.server.connections.add(connection)
+        try:
+            while True:
+                header = _receive_exactly(connection, _MBAP_HEADER.size - 1)
+                if header is None:
+                    return
+                length = int.from_bytes(header[4:6], "big")
+                body = _receive_exactly(connection, length) if 1 <= length <= 254 else None
+                if body is None:
+                    return  # out of step, or closed: drop the connection
+                answer = self.server.simulator.answer(header + body)
+                if answer is not None:
+                    connection.sendall(answer)
+        except OSError:
+            return
+        finally:
+            self.server.connections.discard(connection)
+
+
+def _receive_exactly(connection: socket.socket, size: int) -> bytes | None:
+    """``size`` bytes from a stream, or None when it ends first."""
+    data = b""
+    while len(data) < size:
+        more = connection.recv(size - len(data))
+        if not more:
+            return None
+        data += more
+    return data
+
+
+class _TcpServer(socketserver.ThreadingTCPServer):
+    """The listening socket; knows its simulator and its open connections."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], simulator: NetworkServer) -> None:
+        self.simulator = simulator
+        self.connections: set[socket.socket] = set()
+        super().__init__(address, _TcpHandler)
+
+    def close_connections(self) -> None:
+        """Close the listening socket and every connection."""
+        self.server_close()
+        for connection in list(self.connections):
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+            connection.close()
+
+
+class _UdpHandler(socketserver.BaseRequestHandler):
+    """One datagram: one MBAP request, answered with one datagram."""
+
+    server: _UdpServer
+
+    def handle(self) -> None:
+        adu, sock = self.request
+        answer = self.server.simulator.answer(adu)
+        if answer is not None:
+            sock.sendto(answer, self.client_address)
+
+
+class _UdpServer(socketserver.UDPServer):
+    """The UDP socket; knows its simulator."""
+
+    def __init__(self, address: tuple[str, int], simulator: NetworkServer) -> None:
+        self.simulator = simulator
+        super().__init__(address, _UdpHandler)
+
+    def close_connections(self) -> None:
+        """Close the socket."""
+        self.server_close()
 
 
 # ---------------------------------------------------------------------------
