@@ -8,6 +8,7 @@ starts is stopped by it; nothing binds beyond 127.0.0.1.
 
 from __future__ import annotations
 
+import select
 import socket
 import struct
 import threading
@@ -351,6 +352,7 @@ def test_server_restarted_between_calls() -> None:
     instrument = instrument_on(first.url)
     assert instrument.read_register(0) == 7
     first.stop()
+    select.select([instrument.serial.fileno()], [], [], 5)  # until its close has reached us
     restarted = ScriptedServer(first.port)
     try:
         restarted.plan.append(answer("03 02 0008"))
