@@ -221,6 +221,10 @@ class ScriptedServer:
         self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept
         self.listener.close()
         for connection in self._open:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)  # wakes its thread; the client sees the end
+            except OSError:
+                pass  # already closed by a planned action
             connection.close()
         self._thread.join(timeout=5)
 
