@@ -628,8 +628,10 @@ class _Progress:
             filled = width * done // self.total
             bar = f"[{'#' * filled}{'.' * (width - filled)}]"
             print(f"\r{bar} {done}/{self.total} {text}\x1b[K", end="", file=sys.stderr, flush=True)
-        elif _now() >= self.next_line and done < self.total:
-            self.next_line = _now() + _PROGRESS_SECONDS
+            return
+        now = _now()
+        if now >= self.next_line and done < self.total:
+            self.next_line = now + _PROGRESS_SECONDS
             print(f"Scanned {done}/{self.total}: {text}", file=sys.stderr, flush=True)
 
     def finish(self) -> None:

@@ -1262,3 +1262,139 @@ def test_python_m_simulate_serves_until_sigint() -> None:
         for stream in (process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
+
+
+# ---------------------------------------------------------------------------
+# Issue 12: pipes, scan progress, strings, mbpoll's options
+# ---------------------------------------------------------------------------
+
+
+def test_read_into_a_pipe_closed_early_stops_quietly(sim: Sim) -> None:
+    """Item 1: the reader of stdout went away before anything was written (as ``| head`` does):
+    no traceback, exit status 141 (128 + SIGPIPE, as a shell reports such a tool)."""
+    reading_end, writing_end = os.pipe()
+    os.close(reading_end)  # every write to the pipe now fails with EPIPE
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "minimalmodbus", "read", sim.path, "-r", "0", "-c", "100"],
+            cwd=REPO,
+            stdout=writing_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=PROCESS_SECONDS,
+            check=False,
+        )
+    finally:
+        os.close(writing_end)
+    assert (done.returncode, done.stderr) == (141, "")
+    assert sim.bus.requests == [rtu(SLAVE, 3, b"\x00\x00\x00\x64")]  # it did read
+
+
+def test_monitor_piped_into_head_stops_quietly(sim: Sim) -> None:
+    """Item 1: ``monitor ... | head -3`` polls until head has its lines, then stops quietly."""
+    command = (
+        f"{sys.executable} -m minimalmodbus monitor {sim.path} -r 1 --interval 0 | head -3; "
+        'echo "status ${PIPESTATUS[0]}"'
+    )
+    done = subprocess.run(
+        ["bash", "-c", command],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=PROCESS_SECONDS,
+        check=False,
+    )
+    assert done.stdout.splitlines() == [
+        "Slave 1, holding, poll 1 every 0.0 s",
+        "  [1] 10",
+        "Slave 1, holding, poll 2 every 0.0 s",
+        "status 141",
+    ]
+    assert done.stderr == ""
+
+
+def test_scan_prints_progress_lines_when_not_on_a_terminal(
+    scan_bus: tuple[str, RecordingBus], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Item 8: the plan, then a line every 5 s of the (patched) clock, then the summary."""
+    path, _ = scan_bus
+    clock = iter(range(0, 1000, 2))  # each look at the clock: 2 s later
+    monkeypatch.setattr(minimalmodbus_cli, "_now", lambda: float(next(clock)))
+    assert run(["scan", path, "--from", "1", "--to", "8", "--timeout", "0.02"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        f"Scanning slaves 1..8 at 19200 baud on {path}: 8 probe(s), up to 0.2 s "
+        "(a 0.02 s timeout for each address that does not answer)",
+        "Scanned 3/8: slave 3 at 19200 baud, found 1",
+        "Scanned 6/8: slave 6 at 19200 baud, found 1",
+    ]
+    assert captured.out.startswith(f"Scan of {path}: 2 slave(s) answered\n")
+
+
+def test_scan_draws_a_bar_on_a_terminal(
+    scan_bus: tuple[str, RecordingBus], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, _ = scan_bus
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert (
+        run(["scan", path, "--from", "2", "--to", "4", "--timeout", "0.02", "--baudrates", "9600,19200"]) == 0
+    )
+    err = capsys.readouterr().err
+    plan, bar = err.split("\n", 1)
+    assert plan == (
+        f"Scanning slaves 2..4 at 9600, 19200 baud on {path}: 6 probe(s), up to 0.2 s "
+        "(a 0.02 s timeout for each address that does not answer)"
+    )
+    assert bar.count("\r") == 6
+    assert "\r[" + "#" * 30 + "] 6/6 slave 4 at 19200 baud, found 2\x1b[K\n" in bar
+
+
+def test_scan_plan_of_the_default_scan(capsys: pytest.CaptureFixture[str]) -> None:
+    """247 addresses x (0.05 s timeout + 8-byte request + 3.5 characters of silence) at 19200 baud."""
+    args = minimalmodbus_cli._build_parser().parse_args(["scan", "/dev/ttyUSB0"])
+    minimalmodbus_cli._print_scan_plan(args, [19200], 247, 0.05)
+    assert capsys.readouterr().err == (
+        "Scanning slaves 1..247 at 19200 baud on /dev/ttyUSB0: 247 probe(s), up to 14.0 s "
+        "(a 0.05 s timeout for each address that does not answer)\n"
+    )
+
+
+def test_strings_show_escaped_without_nul_padding(sim: Sim, capsys: pytest.CaptureFixture[str]) -> None:
+    """Item 7: for people, trailing NULs dropped and control characters escaped; JSON keeps all."""
+    sim.slave.holding_registers.update({80: 0x4142, 81: 0x0A09, 82: 0x4300, 83: 0x0000})  # "AB\n\tC\0\0\0"
+    assert run(["read", sim.path, "-t", "4:string", "-r", "80", "-c", "4"]) == 0
+    assert capsys.readouterr().out == "Slave 1, holding, string:\n  [80] AB\\n\\tC\n"
+    assert read_values(capsys, sim.path, "-t", "4:string", "-r", "80", "-c", "4") == ["AB\n\tC\x00\x00\x00"]
+
+
+@pytest.mark.parametrize(
+    ("options", "registers"),
+    [
+        ([], [0x0000, 0xC14C]),  # mbpoll's default: low word first (BYTEORDER_LITTLE_SWAP)
+        (["-B"], [0xC14C, 0x0000]),  # mbpoll's -B: high word first (BYTEORDER_BIG, the library's default)
+        (["--byteorder", "big"], [0xC14C, 0x0000]),
+        (["--byteorder", "littleswap"], [0x0000, 0xC14C]),
+    ],
+)
+def test_word_order_follows_mbpoll(
+    sim: Sim, capsys: pytest.CaptureFixture[str], options: list[str], registers: list[int]
+) -> None:
+    """Item 5: -12.75 written with -t 4:float lands where mbpoll (with the same options) reads it."""
+    assert run(["write", sim.path, "-t", "4:float", "-r", "10", *options, "-12.75"]) == 0
+    assert [sim.slave.holding_registers[a] for a in (10, 11)] == registers
+    capsys.readouterr()
+    assert read_values(capsys, sim.path, "-t", "4:float", "-r", "10", *options) == [-12.75]
+
+
+def test_mbpoll_short_options(sim: Sim, capsys: pytest.CaptureFixture[str]) -> None:
+    """Item 5: mbpoll's -m (mode) and -o (timeout in seconds) work as in mbpoll."""
+    assert read_values(capsys, sim.path, "-m", "rtu", "-o", "0.5", "-r", "3") == [30]
+    assert run(["read", sim.path, "-a", str(NOBODY), "-o", SHORT_TIMEOUT]) == 1
+    assert f"within {SHORT_TIMEOUT} s" in capsys.readouterr().err
+
+
+def test_negative_values_need_no_double_dash(sim: Sim, capsys: pytest.CaptureFixture[str]) -> None:
+    """Item 10: ``write ... -5`` works (cli.rst said it needed ``--``)."""
+    assert run(["write", sim.path, "-t", "4:int16", "-r", "10", "-5", "-6"]) == 0
+    assert capsys.readouterr().out == "Wrote -5 -6 to slave 1 at register 10\n"
+    assert [sim.slave.holding_registers[a] for a in (10, 11)] == [0xFFFB, 0xFFFA]
