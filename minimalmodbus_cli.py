@@ -160,16 +160,17 @@ class _UsageError(ValueError):
 # (argparse puts the option the user typed in front: "argument -r/--register: ...")
 
 
-def _whole_number(minimum: int, maximum: int) -> Callable[[str], int]:
+def _whole_number(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
     """An argparse type: a whole number in minimum..maximum (0x.. hex accepted)."""
+    allowed = f"{minimum} or more" if maximum is None else f"{minimum}..{maximum}"
 
     def parse(text: str) -> int:
         try:
             number = int(text, 0)
         except ValueError:
             number = None
-        if number is None or not minimum <= number <= maximum:
-            raise argparse.ArgumentTypeError(f"must be a whole number {minimum}..{maximum}, not {text!r}")
+        if number is None or number < minimum or (maximum is not None and number > maximum):
+            raise argparse.ArgumentTypeError(f"must be a whole number {allowed}, not {text!r}")
         return number
 
     return parse
@@ -409,7 +410,7 @@ def _document(args: argparse.Namespace, values: list[tuple[int, Any]]) -> dict[s
 
 def _shown(value: Any) -> str:
     """A value for people: a text without its NUL padding, other control characters escaped."""
-    if not isinstance(value, str) or value.startswith("0x"):
+    if not isinstance(value, str):
         return str(value)
     return "".join(
         character if character.isprintable() else character.encode("unicode_escape").decode("ascii")
@@ -687,7 +688,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     monitor.add_argument(
         "--iterations",
-        type=_whole_number(0, sys.maxsize),
+        type=_whole_number(0),
         default=0,
         help="polls to make (default 0: until Ctrl-C); exit status 1 if the last poll failed",
     )

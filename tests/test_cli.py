@@ -471,7 +471,10 @@ def test_default_timeout_of_scan(
             ["monitor", "PORT", "--interval", "-2"],
             "argument --interval: must be a number of seconds, 0 or more",
         ),
-        (["monitor", "PORT", "--iterations", "-1"], "argument --iterations: must be a whole number 0.."),
+        (
+            ["monitor", "PORT", "--iterations", "-1"],
+            "argument --iterations: must be a whole number 0 or more, not '-1'",
+        ),
         (
             ["scan", "PORT", "--baudrates", "9600,abc"],
             "argument --baudrates: must be baud rates 1..100000000 separated by commas (e.g. 9600,19200); "
