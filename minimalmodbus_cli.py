@@ -5,9 +5,14 @@ serial port with mbpoll's options; ``simulate`` and ``demo`` serve
 simulated slaves (``minimalmodbus_simulator``) on a pseudo-terminal. See
 doc/cli.rst for every option, the output and the exit codes.
 
-It uses only the public API of ``minimalmodbus``, like any other program:
-its own checks name the option the user typed (``--baudrate``), and the
-driver checks the rest.
+It uses only the public API of ``minimalmodbus``, like any other program.
+It checks every argument itself before the port is opened, so each message
+names the option the user typed, the value and what is allowed (exit 2):
+one option at a time in the argparse types, options together and the
+values to write in ``_selection``, ``_check_read`` and ``_prepare_write``.
+Where mbpoll has the same option it means the same (``-B``: high word
+first; without it, mbpoll's low word first); register addresses are
+0-based (mbpoll's ``-0``).
 """
 
 from __future__ import annotations
