@@ -1768,9 +1768,25 @@ class Instrument:
     # -- debug output -------------------------------------------------------
 
     def _note(self, text: str) -> None:
-        """Log a step at DEBUG level, and print it in debug mode."""
+        """Log a step at DEBUG level, and print it in debug mode unless logging shows it on the console."""
         _LOGGER.debug("%s", text)
-        self._print_debug(text)
+        if not self._logging_shows_debug():
+            self._print_debug(text)
+
+    @staticmethod
+    def _logging_shows_debug() -> bool:
+        """True when a handler the ``minimalmodbus`` logger reaches writes its DEBUG records to
+        sys.stdout or sys.stderr; then debug mode does not print the same line a second time."""
+        if not _LOGGER.isEnabledFor(logging.DEBUG):
+            return False
+        logger: logging.Logger | None = _LOGGER
+        while logger is not None:
+            for handler in logger.handlers:
+                stream = getattr(handler, "stream", None)
+                if handler.level <= logging.DEBUG and stream in (sys.stdout, sys.stderr):
+                    return True
+            logger = logger.parent if logger.propagate else None
+        return False
 
     def _note_bytes(self, what: str, data: bytes, seconds: float | None = None) -> None:
         """Note a frame in hex (pasteable with ``bytes.fromhex``), with timing."""

@@ -5,15 +5,21 @@ serial port with mbpoll's options; ``simulate`` and ``demo`` serve
 simulated slaves (``minimalmodbus_simulator``) on a pseudo-terminal. See
 doc/cli.rst for every option, the output and the exit codes.
 
-It uses only the public API of ``minimalmodbus``, like any other program:
-its own checks name the option the user typed (``--baudrate``), and the
-driver checks the rest.
+It uses only the public API of ``minimalmodbus``, like any other program.
+It checks every argument itself before the port is opened, so each message
+names the option the user typed, the value and what is allowed (exit 2):
+one option at a time in the argparse types, options together and the
+values to write in ``_selection``, ``_check_read`` and ``_prepare_write``.
+Where mbpoll has the same option it means the same (``-B``: high word
+first; without it, mbpoll's low word first); register addresses are
+0-based (mbpoll's ``-0``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import time
@@ -93,6 +99,32 @@ _PARITIES = {"none": "N", "even": "E", "odd": "O", "n": "N", "e": "E", "o": "O"}
 # default (Serial Line §2.2: the slave addresses) and up to 255 if asked.
 _MAX_SLAVE_ADDRESS = 255
 _MAX_BAUDRATE = 100_000_000
+_MAX_REGISTER_ADDRESS = 65535
+_MAX_DECIMALS = 10  # as Instrument.read_register
+# Application Protocol §6.1-6.12: quantities in one request.
+_MAX_READ_BITS = 2000
+_MAX_WRITE_BITS = 1968
+_MAX_READ_REGISTERS = 125
+_MAX_WRITE_REGISTERS = 123
+_BIT_TABLES = ("coil", "discrete")
+
+# Whole-number values of each register format (16-bit ones before --decimals).
+_INTEGER_RANGES = {
+    "uint16": (0, 0xFFFF),
+    "hex": (0, 0xFFFF),
+    "int16": (-0x8000, 0x7FFF),
+    "uint32": (0, 0xFFFF_FFFF),
+    "int32": (-0x8000_0000, 0x7FFF_FFFF),
+    "uint64": (0, 0xFFFF_FFFF_FFFF_FFFF),
+    "int64": (-0x8000_0000_0000_0000, 0x7FFF_FFFF_FFFF_FFFF),
+}
+
+# mbpoll's word order for 32-bit values is low word first (CD AB), high word
+# first with -B; the library's default, BYTEORDER_BIG, is -B's.
+_DEFAULT_BYTEORDER = "littleswap"
+
+# Scan: a line of progress this often when stderr is not a terminal.
+_PROGRESS_SECONDS = 5.0
 
 # What pyserial raises when a port fails or refuses a setting.
 _PORT_OR_SETTING_ERRORS: tuple[type[BaseException], ...] = (
@@ -105,7 +137,8 @@ _PORT_OR_SETTING_ERRORS: tuple[type[BaseException], ...] = (
 _EXIT_MODBUS_ERROR = 1  # no response, invalid response, slave exception
 _EXIT_USAGE = 2  # bad arguments (argparse uses 2 as well)
 _EXIT_PORT = 3  # the port cannot be opened
-_EXIT_INTERRUPTED = 130
+_EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
+_EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a tool whose reader went away
 
 
 class _Selection(NamedTuple):
@@ -121,7 +154,62 @@ class _Selection(NamedTuple):
     @property
     def registers_per_value(self) -> int:
         """Registers one value occupies (1 for bits and strings)."""
-        return 1 if self.table in ("coil", "discrete") else _FORMATS[self.valueformat]
+        return 1 if self.table in _BIT_TABLES else _FORMATS[self.valueformat]
+
+
+class _UsageError(ValueError):
+    """A bad argument found after parsing (exit code 2); the message names the option."""
+
+
+# -- argument types: each message names the value and what is allowed -------
+# (argparse puts the option the user typed in front: "argument -r/--register: ...")
+
+
+def _whole_number(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number in minimum..maximum (0x.. hex accepted)."""
+    allowed = f"{minimum} or more" if maximum is None else f"{minimum}..{maximum}"
+
+    def parse(text: str) -> int:
+        try:
+            number = int(text, 0)
+        except ValueError:
+            number = None
+        if number is None or number < minimum or (maximum is not None and number > maximum):
+            raise argparse.ArgumentTypeError(f"must be a whole number {allowed}, not {text!r}")
+        return number
+
+    return parse
+
+
+def _seconds(allow_zero: bool) -> Callable[[str], float]:
+    """An argparse type: seconds, above 0 (or 0 and above)."""
+
+    def parse(text: str) -> float:
+        try:
+            seconds = float(text)
+        except ValueError:
+            seconds = float("nan")
+        if not (seconds >= 0 if allow_zero else seconds > 0) or seconds == float("inf"):
+            allowed = "0 or more" if allow_zero else "more than 0"
+            raise argparse.ArgumentTypeError(f"must be a number of seconds, {allowed}, not {text!r}")
+        return seconds
+
+    return parse
+
+
+def _baudrate_list(text: str) -> list[int]:
+    """``--baudrates`` argument: comma-separated baud rates, e.g. ``9600,19200``."""
+    parse = _whole_number(1, _MAX_BAUDRATE)
+    baudrates: list[int] = []
+    for part in text.split(","):
+        try:
+            baudrates.append(parse(part.strip()))
+        except argparse.ArgumentTypeError:
+            raise argparse.ArgumentTypeError(
+                f"must be baud rates 1..{_MAX_BAUDRATE} separated by commas (e.g. 9600,19200); "
+                f"{part!r} in {text!r} is not one"
+            ) from None
+    return baudrates
 
 
 def _parse_type(text: str) -> tuple[str, str]:
@@ -131,27 +219,65 @@ def _parse_type(text: str) -> tuple[str, str]:
     valueformat = _FORMAT_ALIASES.get(format_text, format_text or "uint16")
     if table is None or valueformat not in _FORMATS:
         raise argparse.ArgumentTypeError(
-            f"type must be TABLE[:FORMAT] with TABLE one of 0|coil, 1|discrete, 3|input, "
+            f"must be TABLE[:FORMAT] with TABLE one of 0|coil, 1|discrete, 3|input, "
             f"4|holding and FORMAT one of {', '.join(_FORMATS)}, int, float; not {text!r}"
         )
-    if table in ("coil", "discrete") and format_text:
-        raise argparse.ArgumentTypeError(f"bits have no format: {text!r}")
+    if table in _BIT_TABLES and format_text:
+        raise argparse.ArgumentTypeError(f"bits have no format: {text!r}; give -t 0 or -t 1")
     return table, valueformat
 
 
+# -- the selection and its limits ------------------------------------------
+
+
 def _selection(args: argparse.Namespace) -> _Selection:
-    """The selection from parsed arguments."""
+    """The selection from parsed arguments, checked against what one request can carry."""
     table, valueformat = args.type
-    return _Selection(
+    selection = _Selection(
         table, valueformat, args.register, args.count, _BYTEORDERS[args.byteorder], args.decimals
     )
+    if selection.decimals and (table in _BIT_TABLES or valueformat not in ("uint16", "int16")):
+        shown = "bits" if table in _BIT_TABLES else valueformat
+        raise _UsageError(
+            f"--decimals {selection.decimals} applies to uint16 and int16 values only, not to {shown}"
+        )
+    return selection
+
+
+def _check_span(selection: _Selection, registers: int, maximum: int, what: str) -> None:
+    """One request carries at most ``maximum`` registers (or bits), inside the address space."""
+    per_value = selection.registers_per_value
+    shown = "bits" if selection.table in _BIT_TABLES else selection.valueformat
+    if registers > maximum:
+        unit = "bits" if selection.table in _BIT_TABLES else "registers"
+        raise _UsageError(
+            f"{what} of {shown} need {registers} {unit}, but one request carries at most {maximum} "
+            f"{unit} (-c/--count at most {maximum // per_value} for {shown})"
+        )
+    last = selection.registeraddress + registers - 1
+    if last > _MAX_REGISTER_ADDRESS:
+        unit = "bits" if selection.table in _BIT_TABLES else "registers"
+        raise _UsageError(
+            f"-r/--register {selection.registeraddress} with {registers} {unit} ends at {last}, "
+            f"beyond the last address {_MAX_REGISTER_ADDRESS}"
+        )
+
+
+def _check_read(selection: _Selection) -> None:
+    """The read of the selection fits in one request."""
+    if selection.table in _BIT_TABLES:
+        maximum = _MAX_READ_BITS
+    else:
+        maximum = _MAX_READ_REGISTERS
+    count = selection.quantity * (1 if selection.valueformat == "string" else selection.registers_per_value)
+    _check_span(selection, count, maximum, f"-c/--count {selection.quantity}")
 
 
 def _read_selection(instrument: Instrument, selection: _Selection) -> list[tuple[int, Any]]:
     """Read the selected values in one transaction; (register address, value) pairs."""
     first, count = selection.registeraddress, selection.quantity
     functioncode = _READ_CODES[selection.table]
-    if selection.table in ("coil", "discrete"):
+    if selection.table in _BIT_TABLES:
         bits = instrument.read_bits(first, count, functioncode)
         return list(enumerate(bits, start=first))
     if selection.valueformat == "string":
@@ -176,64 +302,140 @@ def _decode_value(registers: list[int], selection: _Selection) -> Any:
     return registers_to_long(registers, valueformat.startswith("int"), selection.byteorder)
 
 
-def _encode_values(texts: Sequence[str], selection: _Selection) -> list[int]:
-    """Register values (or bits) for the values given on the command line."""
+def _parse_values(texts: Sequence[str], selection: _Selection) -> list[Any]:
+    """The values typed after ``write``, as numbers (or one text); checked against the format."""
+    if selection.table in _BIT_TABLES:
+        for text in texts:
+            if text not in ("0", "1"):
+                raise _UsageError(f"value {text!r}: a coil is written with 0 or 1")
+        return [int(text) for text in texts]
+    if selection.valueformat == "string":
+        return [_parse_text(" ".join(texts), selection.quantity)]
+    return [_parse_number(text, selection) for text in texts]
+
+
+def _parse_text(text: str, number_of_registers: int) -> str:
+    """A text for ``-t 4:string``: ASCII, at most 2 characters per register of ``-c``."""
+    if not text.isascii():
+        raise _UsageError(f"value {text!r}: a string holds ASCII characters only")
+    if len(text) > 2 * number_of_registers:
+        raise _UsageError(
+            f"value {text!r} has {len(text)} characters, but -c/--count {number_of_registers} "
+            f"register(s) hold at most {2 * number_of_registers}"
+        )
+    return text
+
+
+def _parse_number(text: str, selection: _Selection) -> int | float:
+    """One number of the selected format, in its range (scaled by --decimals)."""
+    valueformat, decimals = selection.valueformat, selection.decimals
+    if valueformat.startswith("float"):
+        try:
+            number = float(text)
+            float_to_registers(number, selection.registers_per_value, selection.byteorder)
+        except (ValueError, OverflowError):
+            raise _UsageError(f"value {text!r} is not a number that {valueformat} can hold") from None
+        return number
+    minimum, maximum = _INTEGER_RANGES[valueformat]
+    try:
+        value: int | float = float(text) if decimals else int(text, 0)
+    except ValueError:
+        hint = " (give --decimals N for decimals, or -t 4:float)" if not decimals else ""
+        wanted = "a number" if decimals else "a whole number"
+        raise _UsageError(f"value {text!r} is not {wanted}{hint}") from None
+    scale = 10**decimals
+    if not minimum <= value * scale <= maximum:
+        scaled = f" with --decimals {decimals}" if decimals else ""
+        low, high = (minimum / scale, maximum / scale) if decimals else (minimum, maximum)
+        raise _UsageError(f"value {text!r} is out of range: {valueformat}{scaled} holds {low}..{high}")
+    return value
+
+
+def _encode_values(values: Sequence[Any], selection: _Selection) -> list[int]:
+    """Register values (or bits) for checked values."""
     valueformat = selection.valueformat
-    if selection.table in ("coil", "discrete"):
-        return [int(text, 0) for text in texts]
+    if selection.table in _BIT_TABLES:
+        return list(values)
     if valueformat == "string":
-        return string_to_registers(" ".join(texts), selection.quantity)
+        return string_to_registers(values[0], selection.quantity)
     registers: list[int] = []
-    for text in texts:
+    for value in values:
         if valueformat in ("uint16", "int16", "hex"):
-            value = float(text) if selection.decimals else int(text, 0)
             registers.append(value_to_register(value, selection.decimals, signed=valueformat == "int16"))
         elif valueformat.startswith("float"):
-            registers += float_to_registers(float(text), selection.registers_per_value, selection.byteorder)
+            registers += float_to_registers(value, selection.registers_per_value, selection.byteorder)
         else:
             registers += long_to_registers(
-                int(text, 0),
-                valueformat.startswith("int"),
-                selection.byteorder,
-                selection.registers_per_value,
+                value, valueformat.startswith("int"), selection.byteorder, selection.registers_per_value
             )
     return registers
 
 
-def _write_selection(instrument: Instrument, selection: _Selection, texts: Sequence[str]) -> None:
-    """Write values: coils with function code 15 (5 for one), registers with 16."""
-    values = _encode_values(texts, selection)
-    if selection.table == "coil":
-        if len(values) == 1:
-            instrument.write_bit(selection.registeraddress, values[0])
-        else:
-            instrument.write_bits(selection.registeraddress, values)
-    elif selection.table == "holding":
-        instrument.write_registers(selection.registeraddress, values)
-    else:
-        raise ValueError(
-            f"{selection.table} registers are read-only; write coils (0) or holding registers (4)"
+def _prepare_write(selection: _Selection, texts: Sequence[str]) -> tuple[list[Any], list[int]]:
+    """The checked values and the registers (or bits) that write them, before the port is opened."""
+    if selection.table not in ("coil", "holding"):
+        raise _UsageError(
+            f"-t/--type {selection.table}: {selection.table} registers are read-only; "
+            "write coils (0) or holding registers (4)"
         )
+    values = _parse_values(texts, selection)
+    registers = _encode_values(values, selection)
+    maximum = _MAX_WRITE_BITS if selection.table == "coil" else _MAX_WRITE_REGISTERS
+    _check_span(selection, len(registers), maximum, f"{len(values)} value(s)")
+    return values, registers
+
+
+def _write_selection(instrument: Instrument, selection: _Selection, registers: list[int]) -> None:
+    """Write: coils with function code 15 (5 for one), registers with 16."""
+    if selection.table == "coil":
+        if len(registers) == 1:
+            instrument.write_bit(selection.registeraddress, registers[0])
+        else:
+            instrument.write_bits(selection.registeraddress, registers)
+    else:
+        instrument.write_registers(selection.registeraddress, registers)
+
+
+def _addressed(selection: _Selection, values: Sequence[Any]) -> list[tuple[int, Any]]:
+    """(register address, value) pairs of values written from the selection's first address."""
+    width = 1 if selection.valueformat == "string" else selection.registers_per_value
+    return [(selection.registeraddress + index * width, value) for index, value in enumerate(values)]
+
+
+def _document(args: argparse.Namespace, values: list[tuple[int, Any]]) -> dict[str, Any]:
+    """The JSON document of values: slave, table, format and (register, value) pairs."""
+    table, valueformat = args.type
+    return {
+        "slave": args.slave,
+        "table": table,
+        "format": "bits" if table in _BIT_TABLES else valueformat,
+        "values": [{"register": address, "value": value} for address, value in values],
+    }
+
+
+def _shown(value: Any) -> str:
+    """A value for people: a text without its NUL padding, other control characters escaped."""
+    if not isinstance(value, str):
+        return str(value)
+    return "".join(
+        character if character.isprintable() else character.encode("unicode_escape").decode("ascii")
+        for character in value.rstrip("\x00")
+    )
+
+
+def _value_lines(values: list[tuple[int, Any]]) -> list[str]:
+    """``  [register] value`` lines for people."""
+    return [f"  [{address}] {_shown(value)}" for address, value in values]
 
 
 def _print_values(args: argparse.Namespace, values: list[tuple[int, Any]]) -> None:
     """Values for people, or as JSON with --json."""
-    table, valueformat = args.type
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "slave": args.slave,
-                    "table": table,
-                    "format": valueformat if table in ("input", "holding") else "bits",
-                    "values": [{"register": address, "value": value} for address, value in values],
-                }
-            )
-        )
+        print(json.dumps(_document(args, values)))
         return
-    print(f"Slave {args.slave}, {table}, {valueformat if table in ('input', 'holding') else 'bits'}:")
-    for address, value in values:
-        print(f"  [{address}] {value}")
+    table, valueformat = args.type
+    print(f"Slave {args.slave}, {table}, {'bits' if table in _BIT_TABLES else valueformat}:")
+    print(*_value_lines(values), sep="\n")
 
 
 class _PortUnavailable(Exception):
@@ -242,7 +444,6 @@ class _PortUnavailable(Exception):
 
 def _open_instrument(args: argparse.Namespace, slaveaddress: int, default_timeout: float = 0.5) -> Instrument:
     """An instrument with the port settings of the command line."""
-    _check_option(args.baudrate, "--baudrate", 1, _MAX_BAUDRATE)
     try:
         instrument = Instrument(args.port, slaveaddress, mode=args.mode, debug=args.debug)
     except MasterReportedException as error:
@@ -250,7 +451,7 @@ def _open_instrument(args: argparse.Namespace, slaveaddress: int, default_timeou
     port = instrument.serial
     try:
         port.baudrate = args.baudrate
-        port.timeout = default_timeout if args.timeout is None else args.timeout
+        port.timeout = _timeout(args, default_timeout)
         for setting, value in (("parity", _PARITIES[args.parity]), ("stopbits", args.stopbits)):
             if hasattr(port, setting):
                 setattr(port, setting, value)
@@ -260,49 +461,59 @@ def _open_instrument(args: argparse.Namespace, slaveaddress: int, default_timeou
     return instrument
 
 
-def _open_selected_slave(args: argparse.Namespace) -> Instrument:
-    """The instrument of ``-a/--slave`` (read, write, monitor)."""
-    _check_option(args.slave, "-a/--slave", 0, _MAX_SLAVE_ADDRESS)
-    return _open_instrument(args, args.slave)
+def _timeout(args: argparse.Namespace, default_timeout: float) -> float:
+    """The response timeout: ``--timeout`` or the command's default."""
+    return default_timeout if args.timeout is None else float(args.timeout)
 
 
 def _command_read(args: argparse.Namespace) -> int:
     """``read``: read values once."""
-    with _open_selected_slave(args) as instrument:
-        _print_values(args, _read_selection(instrument, _selection(args)))
+    selection = _selection(args)
+    _check_read(selection)
+    with _open_instrument(args, args.slave) as instrument:
+        _print_values(args, _read_selection(instrument, selection))
     return 0
 
 
 def _command_write(args: argparse.Namespace) -> int:
-    """``write``: write values."""
-    with _open_selected_slave(args) as instrument:
-        _write_selection(instrument, _selection(args), args.values)
-    if not args.json:
+    """``write``: write values; say what was written (with --json as the document ``read`` prints)."""
+    selection = _selection(args)
+    values, registers = _prepare_write(selection, args.values)
+    with _open_instrument(args, args.slave) as instrument:
+        _write_selection(instrument, selection, registers)
+    if args.json:
+        print(json.dumps(_document(args, _addressed(selection, values))))
+    else:
         print(f"Wrote {' '.join(args.values)} to slave {args.slave} at register {args.register}")
     return 0
 
 
 def _command_monitor(args: argparse.Namespace) -> int:
     """``monitor``: poll values at an interval; redraw in place on a terminal."""
-    with _open_selected_slave(args) as instrument:
-        return _monitor(args, instrument)
-
-
-def _monitor(args: argparse.Namespace, instrument: Instrument) -> int:
-    """Poll and redraw until ``--iterations`` polls are done (or Ctrl-C)."""
     selection = _selection(args)
+    _check_read(selection)
+    with _open_instrument(args, args.slave) as instrument:
+        return _monitor(args, instrument, selection)
+
+
+def _monitor(args: argparse.Namespace, instrument: Instrument, selection: _Selection) -> int:
+    """Poll and show until ``--iterations`` polls are done (or Ctrl-C); 1 if the last poll failed."""
     in_place = sys.stdout.isatty() and not args.json
     lines_drawn = 0
     poll = 0
+    last_failed = False
     while args.iterations == 0 or poll < args.iterations:
         poll += 1
         try:
-            lines = [f"  [{address}] {value}" for address, value in _read_selection(instrument, selection)]
-        except ModbusException as error:
-            lines = [f"  {type(error).__name__}: {error}"]
+            values = _read_selection(instrument, selection)
+            error: ModbusException | None = None
+        except ModbusException as caught:
+            values, error = [], caught
+        last_failed = error is not None
         if args.json:
-            print(json.dumps({"poll": poll, "lines": lines}), flush=True)
+            print(json.dumps(_poll_document(args, poll, values, error)), flush=True)
         else:
+            lines = _value_lines(values) if error is None else [f"  {type(error).__name__}: {error}"]
             if in_place and lines_drawn:
                 print(f"\x1b[{lines_drawn}F\x1b[J", end="")
             print(
@@ -314,7 +525,22 @@ def _monitor(args: argparse.Namespace, instrument: Instrument) -> int:
             sys.stdout.flush()
         if args.iterations == 0 or poll < args.iterations:
             _sleep(args.interval)
-    return 0
+    return _EXIT_MODBUS_ERROR if last_failed else 0
+
+
+def _poll_document(
+    args: argparse.Namespace, poll: int, values: list[tuple[int, Any]], error: ModbusException | None
+) -> dict[str, Any]:
+    """One poll as JSON: the values as ``read --json`` prints them, or the error as an object."""
+    document: dict[str, Any] = {"poll": poll, **_document(args, values)}
+    if error is None:
+        return document
+    del document["values"]
+    described: dict[str, Any] = {"type": type(error).__name__, "message": str(error)}
+    if isinstance(error, SlaveReportedException):
+        described["exception_code"] = error.exception_code
+    document["error"] = described
+    return document
 
 
 def _probe(instrument: Instrument, registeraddress: int) -> str | None:
@@ -335,19 +561,21 @@ def _meaning(error: SlaveReportedException) -> str:
 
 def _command_scan(args: argparse.Namespace) -> int:
     """``scan``: try slave addresses (and baud rates); report who answers."""
-    _check_scan_options(args)
+    if args.last < args.first:
+        raise _UsageError(f"--to {args.last} is below --from {args.first}; give --to {args.first} or more")
     with _open_instrument(args, args.first, default_timeout=0.05) as instrument:
         return _scan(args, instrument)
 
 
 def _scan(args: argparse.Namespace, instrument: Instrument) -> int:
-    """Probe each candidate (baud rate, slave address); print the summary."""
+    """Probe each candidate (baud rate, slave address); progress on stderr, then the summary."""
     baudrates = args.baudrates or [args.baudrate]
     candidates = [
         (baudrate, address) for baudrate in baudrates for address in range(args.first, args.last + 1)
     ]
+    _print_scan_plan(args, baudrates, len(candidates), _timeout(args, 0.05))
     found: list[tuple[int, int, str]] = []
-    show_progress = sys.stderr.isatty()
+    progress = _Progress(len(candidates), sys.stderr.isatty())
     interrupted = False
     try:
         for done, (baudrate, slaveaddress) in enumerate(candidates, start=1):
@@ -356,38 +584,66 @@ def _scan(args: argparse.Namespace, instrument: Instrument) -> int:
             answer = _probe(instrument, args.register)
             if answer is not None:
                 found.append((slaveaddress, baudrate, answer))
-            if show_progress:
-                _draw_progress(
-                    done, len(candidates), f"slave {slaveaddress} at {baudrate} baud, found {len(found)}"
-                )
+            progress.show(done, f"slave {slaveaddress} at {baudrate} baud, found {len(found)}")
     except KeyboardInterrupt:
         interrupted = True
-    if show_progress:
-        print(file=sys.stderr)
+    progress.finish()
     _print_scan_summary(args, found, interrupted)
     if interrupted:
         return _EXIT_INTERRUPTED
     return 0 if found else _EXIT_MODBUS_ERROR
 
 
-def _check_scan_options(args: argparse.Namespace) -> None:
-    """The slave addresses and baud rates to scan, before the port is opened."""
-    _check_option(args.first, "--from", 1, _MAX_SLAVE_ADDRESS)
-    _check_option(args.last, "--to", args.first, _MAX_SLAVE_ADDRESS)
-    for baudrate in args.baudrates or []:
-        _check_option(baudrate, "--baudrates", 1, _MAX_BAUDRATE)
-
-
-def _draw_progress(done: int, total: int, text: str) -> None:
-    """A progress bar on stderr, redrawn in place."""
-    width = 30
-    filled = width * done // total
+def _print_scan_plan(args: argparse.Namespace, baudrates: list[int], probes: int, timeout: float) -> None:
+    """Before a scan, on stderr: what it tries and about how long it takes (every probe unanswered)."""
+    seconds = sum(
+        (args.last - args.first + 1) * (timeout + _frame_seconds(baudrate, 8) + _silence_seconds(baudrate))
+        for baudrate in baudrates
+    )
+    rates = ", ".join(str(baudrate) for baudrate in baudrates)
     print(
-        f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {text}\x1b[K",
-        end="",
+        f"Scanning slaves {args.first}..{args.last} at {rates} baud on {args.port}: {probes} probe(s), "
+        f"up to {seconds:.1f} s (a {timeout} s timeout for each address that does not answer)",
         file=sys.stderr,
         flush=True,
     )
+
+
+def _frame_seconds(baudrate: int, number_of_bytes: int) -> float:
+    """Time on the line of a frame: 11 bits per character (Serial Line §2.5.1)."""
+    return number_of_bytes * 11 / baudrate
+
+
+def _silence_seconds(baudrate: int) -> float:
+    """The silence before each request: 3.5 characters, at least 1.75 ms (Serial Line §2.5.1.1)."""
+    return max(_frame_seconds(baudrate, 1) * 3.5, 0.00175)
+
+
+class _Progress:
+    """Scan progress on stderr: a bar redrawn in place on a terminal, else a line every few seconds."""
+
+    def __init__(self, total: int, on_terminal: bool) -> None:
+        self.total = total
+        self.on_terminal = on_terminal
+        self.next_line = _now() + _PROGRESS_SECONDS
+
+    def show(self, done: int, text: str) -> None:
+        """Progress after ``done`` probes."""
+        if self.on_terminal:
+            width = 30
+            filled = width * done // self.total
+            bar = f"[{'#' * filled}{'.' * (width - filled)}]"
+            print(f"\r{bar} {done}/{self.total} {text}\x1b[K", end="", file=sys.stderr, flush=True)
+            return
+        now = _now()
+        if now >= self.next_line and done < self.total:
+            self.next_line = now + _PROGRESS_SECONDS
+            print(f"Scanned {done}/{self.total}: {text}", file=sys.stderr, flush=True)
+
+    def finish(self) -> None:
+        """End the bar's line."""
+        if self.on_terminal:
+            print(file=sys.stderr)
 
 
 def _print_scan_summary(
@@ -432,18 +688,41 @@ def _build_parser() -> argparse.ArgumentParser:
     write.add_argument("values", nargs="+", help="values to write (a text for string)")
     write.set_defaults(handler=_command_write)
     monitor = commands.add_parser("monitor", parents=[port, values], help="poll values at an interval")
-    monitor.add_argument("--interval", type=float, default=1.0, help="seconds between polls (default 1)")
-    monitor.add_argument("--iterations", type=int, default=0, help="polls to make (default 0: until Ctrl-C)")
+    monitor.add_argument(
+        "--interval", type=_seconds(allow_zero=True), default=1.0, help="seconds between polls (default 1)"
+    )
+    monitor.add_argument(
+        "--iterations",
+        type=_whole_number(0),
+        default=0,
+        help="polls to make (default 0: until Ctrl-C); exit status 1 if the last poll failed",
+    )
     monitor.set_defaults(handler=_command_monitor)
     scan = commands.add_parser("scan", parents=[port], help="find the slaves that answer")
-    scan.add_argument("--from", dest="first", type=int, default=1, help="first slave address (default 1)")
-    scan.add_argument("--to", dest="last", type=int, default=247, help="last slave address (default 247)")
     scan.add_argument(
-        "--baudrates",
-        type=lambda text: [int(part) for part in text.split(",")],
-        help="comma-separated baud rates to try, e.g. 9600,19200",
+        "--from",
+        dest="first",
+        type=_whole_number(1, _MAX_SLAVE_ADDRESS),
+        default=1,
+        help="first slave address (default 1)",
     )
-    scan.add_argument("-r", "--register", type=int, default=0, help="holding register to probe (default 0)")
+    scan.add_argument(
+        "--to",
+        dest="last",
+        type=_whole_number(1, _MAX_SLAVE_ADDRESS),
+        default=247,
+        help="last slave address (default 247)",
+    )
+    scan.add_argument(
+        "--baudrates", type=_baudrate_list, help="comma-separated baud rates to try, e.g. 9600,19200"
+    )
+    scan.add_argument(
+        "-r",
+        "--register",
+        type=_whole_number(0, _MAX_REGISTER_ADDRESS),
+        default=0,
+        help="holding register to probe (default 0)",
+    )
     scan.set_defaults(handler=_command_scan)
     _add_simulator_commands(commands)
     return parser
@@ -458,11 +737,19 @@ def _add_simulator_commands(commands: Any) -> None:
         "holds 10*n) on a new pseudo-terminal and print its path, for any Modbus master to open.",
     )
     simulate.add_argument(
-        "-a", "--slave", type=int, action="append", help="slave address (repeatable; default 1)"
+        "-a",
+        "--slave",
+        type=_whole_number(1, _MAX_SLAVE_ADDRESS),
+        action="append",
+        help="slave address (repeatable; default 1)",
     )
     simulate.add_argument("--mode", choices=(MODE_RTU, MODE_ASCII), default=MODE_RTU, help="default rtu")
     simulate.add_argument(
-        "-b", "--baudrate", type=int, default=19200, help="sets the silence (default 19200)"
+        "-b",
+        "--baudrate",
+        type=_whole_number(1, _MAX_BAUDRATE),
+        default=19200,
+        help="sets the silence (default 19200)",
     )
     simulate.set_defaults(handler=_command_simulate)
     demo = commands.add_parser(
@@ -521,16 +808,25 @@ def _port_options() -> argparse.ArgumentParser:
     """Options of the port and the protocol, shared by the commands that use a port."""
     options = argparse.ArgumentParser(add_help=False)
     options.add_argument("port", help="serial port name or URL: /dev/ttyUSB0, COM4, socket://host:port")
-    options.add_argument("-b", "--baudrate", type=int, default=19200, help="baud rate (default 19200)")
+    options.add_argument(
+        "-b",
+        "--baudrate",
+        type=_whole_number(1, _MAX_BAUDRATE),
+        default=19200,
+        help="baud rate (default 19200)",
+    )
     options.add_argument(
         "-P", "--parity", choices=sorted(_PARITIES), default="none", help="parity (default none)"
     )
     options.add_argument(
         "-s", "--stopbits", type=int, choices=(1, 2), default=1, help="stop bits (default 1)"
     )
-    options.add_argument("--mode", choices=(MODE_RTU, MODE_ASCII), default=MODE_RTU, help="default rtu")
+    options.add_argument("-m", "--mode", choices=(MODE_RTU, MODE_ASCII), default=MODE_RTU, help="default rtu")
     options.add_argument(
-        "--timeout", type=float, help="seconds to wait for an answer (default 0.5; scan 0.05)"
+        "-o",
+        "--timeout",
+        type=_seconds(allow_zero=False),
+        help="seconds to wait for an answer, more than 0 (default 0.5; scan 0.05)",
     )
     options.add_argument("--debug", action="store_true", help="print every frame written and read")
     options.add_argument("--json", action="store_true", help="print JSON for scripts")
@@ -538,9 +834,15 @@ def _port_options() -> argparse.ArgumentParser:
 
 
 def _value_options() -> argparse.ArgumentParser:
-    """Options that select values: slave, table and format, register, count."""
+    """Options that select values: slave, table and format, register, count, word order."""
     options = argparse.ArgumentParser(add_help=False)
-    options.add_argument("-a", "--slave", type=int, default=1, help="slave address (default 1)")
+    options.add_argument(
+        "-a",
+        "--slave",
+        type=_whole_number(0, _MAX_SLAVE_ADDRESS),
+        default=1,
+        help="slave address 0..255 (default 1; 0 broadcasts a write)",
+    )
     options.add_argument(
         "-t",
         "--type",
@@ -550,25 +852,40 @@ def _value_options() -> argparse.ArgumentParser:
         "FORMAT: uint16 (default), int16, hex, uint32, int32, uint64, int64, "
         "float32, float64, string; int and float as in mbpoll (32 bit)",
     )
-    options.add_argument("-r", "--register", type=int, default=0, help="first register address, 0-based")
     options.add_argument(
-        "-c", "--count", type=int, default=1, help="number of values (registers for a string; default 1)"
+        "-r",
+        "--register",
+        type=_whole_number(0, _MAX_REGISTER_ADDRESS),
+        default=0,
+        help="first register address, 0-based (unlike mbpoll, which counts from 1 unless given -0)",
+    )
+    options.add_argument(
+        "-c",
+        "--count",
+        type=_whole_number(1, _MAX_READ_BITS),
+        default=1,
+        help="number of values (registers for a string; default 1)",
     )
     options.add_argument(
         "-B",
+        dest="byteorder",
+        action="store_const",
+        const="big",
+        help="high word first for 32/64-bit values, as mbpoll's -B (same as --byteorder big)",
+    )
+    options.add_argument(
         "--byteorder",
         choices=list(_BYTEORDERS),
-        default="big",
-        help="byte order of 32/64-bit values (default big)",
+        help=f"order of 32/64-bit values (default {_DEFAULT_BYTEORDER}: low word first, as mbpoll)",
     )
-    options.add_argument("--decimals", type=int, default=0, help="decimals of 16-bit values (default 0)")
+    options.set_defaults(byteorder=_DEFAULT_BYTEORDER)
+    options.add_argument(
+        "--decimals",
+        type=_whole_number(0, _MAX_DECIMALS),
+        default=0,
+        help="decimals of uint16 and int16 values, 0..10 (default 0)",
+    )
     return options
-
-
-def _check_option(value: int, option: str, minimum: int, maximum: int) -> None:
-    """An option's whole number in minimum..maximum; the message names the option."""
-    if not minimum <= value <= maximum:
-        raise ValueError(f"{option} must be in the range {minimum}..{maximum}, not {value!r}")
 
 
 def _sleep(seconds: float) -> None:
@@ -577,28 +894,59 @@ def _sleep(seconds: float) -> None:
         time.sleep(seconds)
 
 
+def _now() -> float:
+    """The monotonic clock of scan progress (tests replace this)."""
+    return time.monotonic()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command-line tool; returns the exit code.
 
     Exit codes: 0 success, 1 a Modbus error (no response, invalid response,
-    slave exception; for scan: nobody answered), 2 bad arguments, 3 the
-    port cannot be opened, 130 interrupted.
+    slave exception; for scan: nobody answered; for monitor: the last poll
+    failed), 2 bad arguments, 3 the port cannot be opened, 130 interrupted,
+    141 standard output closed early (``| head``): the tool stops quietly.
     """
-    args = _build_parser().parse_args(argv)
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    try:
+        status = _run(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+    except BrokenPipeError:
+        _discard_standard_output()
+        return _EXIT_BROKEN_PIPE
+    return status
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The command's handler; errors become messages on stderr and exit codes."""
     try:
         return int(args.handler(args))
+    except _UsageError as error:
+        print(f"minimalmodbus {args.command}: bad argument: {error}", file=sys.stderr)
+        return _EXIT_USAGE
     except _PortUnavailable as error:
         print(f"minimalmodbus: {error}", file=sys.stderr)
         return _EXIT_PORT
     except ModbusException as error:
         print(f"minimalmodbus: {type(error).__name__}: {error}", file=sys.stderr)
         return _EXIT_MODBUS_ERROR
-    except (TypeError, ValueError) as error:
-        print(f"minimalmodbus: bad argument: {error}", file=sys.stderr)
+    except (TypeError, ValueError) as error:  # the driver's own checks, should ours miss one
+        print(f"minimalmodbus {args.command}: bad argument: {error}", file=sys.stderr)
         return _EXIT_USAGE
     except KeyboardInterrupt:
         print("minimalmodbus: interrupted", file=sys.stderr)
         return _EXIT_INTERRUPTED
+
+
+def _discard_standard_output() -> None:
+    """After the reader of stdout went away: send what is left to /dev/null, so exit is quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no file descriptor (stdout replaced in-process)
+        pass
 
 
 if __name__ == "__main__":

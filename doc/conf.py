@@ -32,6 +32,11 @@ extensions = [
     "sphinx.ext.viewcode",
 ]
 
+# viewcode: each documented name links to its own module's source. Following
+# "imported members" would look up the module of a constant's value (a str's
+# is builtins) and list a page "builtins" that is never written.
+viewcode_follow_imported_members = False
+
 root_doc = "index"
 exclude_patterns = ["_build"]
 language = "en"

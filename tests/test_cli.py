@@ -178,10 +178,13 @@ def run(argv: Sequence[str]) -> int:
 
 
 def run_json(capsys: pytest.CaptureFixture[str], argv: Sequence[str]) -> object:
-    """Run with --json; exit code 0, nothing on stderr; the parsed stdout."""
+    """Run with --json; exit code 0, nothing on stderr (but scan's plan); the parsed stdout."""
     assert run([*argv, "--json"]) == 0
     captured = capsys.readouterr()
-    assert captured.err == ""
+    if argv[0] == "scan":
+        assert captured.err.startswith("Scanning slaves ") and captured.err.count("\n") == 1
+    else:
+        assert captured.err == ""
     return json.loads(captured.out)
 
 
@@ -246,33 +249,33 @@ def test_read_defaults_to_one_holding_register_at_0(sim: Sim, capsys: pytest.Cap
         (["--decimals", "1", "-r", "30"], [123.4]),
         (["--decimals", "1", "-r", "7", "-c", "2"], [7.0, 8.0]),
         (["-t", "4:int16", "--decimals", "2", "-r", "31"], [-1.23]),
-        (["-t", "4:uint32", "-r", "40"], [0x12345678]),
-        (["-t", "4:int32", "-r", "42"], [-2]),
-        (["-t", "4:int", "-r", "42"], [-2]),  # mbpoll's 4:int is int32
-        (["-t", "4:uint32", "-r", "42"], [0xFFFFFFFE]),
-        (["-t", "4:int32", "-r", "40", "-c", "2"], [0x12345678, -2]),
-        (["-t", "4:uint32", "-r", "40", "-B", "big"], [0x12345678]),
-        (["-t", "4:uint32", "-r", "40", "-B", "little"], [0x78563412]),
-        (["-t", "4:uint32", "-r", "40", "-B", "bigswap"], [0x34127856]),
-        (["-t", "4:uint32", "-r", "40", "-B", "littleswap"], [0x56781234]),
-        (["-t", "4:float32", "-r", "44"], [1234.5]),
-        (["-t", "4:float", "-r", "44"], [1234.5]),  # mbpoll's 4:float is float32
-        (["-t", "4:float", "-r", "46", "-B", "littleswap"], [1234.5]),
+        (["-t", "4:uint32", "-B", "-r", "40"], [0x12345678]),
+        (["-t", "4:int32", "-B", "-r", "42"], [-2]),
+        (["-t", "4:int", "-B", "-r", "42"], [-2]),  # mbpoll's 4:int is int32
+        (["-t", "4:uint32", "-B", "-r", "42"], [0xFFFFFFFE]),
+        (["-t", "4:int32", "-B", "-r", "40", "-c", "2"], [0x12345678, -2]),
+        (["-t", "4:uint32", "-r", "40", "--byteorder", "big"], [0x12345678]),
+        (["-t", "4:uint32", "-r", "40", "--byteorder", "little"], [0x78563412]),
+        (["-t", "4:uint32", "-r", "40", "--byteorder", "bigswap"], [0x34127856]),
+        (["-t", "4:uint32", "-r", "40", "--byteorder", "littleswap"], [0x56781234]),
+        (["-t", "4:float32", "-B", "-r", "44"], [1234.5]),
+        (["-t", "4:float", "-B", "-r", "44"], [1234.5]),  # mbpoll's 4:float is float32
+        (["-t", "4:float", "-r", "46", "--byteorder", "littleswap"], [1234.5]),
         (
-            ["-t", "4:float32", "-r", "44", "-c", "2", "-B", "littleswap"],
+            ["-t", "4:float32", "-r", "44", "-c", "2", "--byteorder", "littleswap"],
             [
                 struct.unpack(">f", bytes.fromhex("5000449A"))[0],
                 struct.unpack(">f", bytes.fromhex("449A5000"))[0],
             ],
         ),
-        (["-t", "4:float64", "-r", "50"], [1 / 3]),
+        (["-t", "4:float64", "-B", "-r", "50"], [1 / 3]),
         (
-            ["-t", "4:float64", "-r", "50", "-B", "little"],
+            ["-t", "4:float64", "-r", "50", "--byteorder", "little"],
             [struct.unpack("<d", struct.pack(">4H", 0x3FD5, 0x5555, 0x5555, 0x5555))[0]],
         ),
-        (["-t", "4:uint64", "-r", "70"], [0x0102030405060708]),
-        (["-t", "4:int64", "-r", "74"], [-2]),
-        (["-t", "4:uint64", "-r", "70", "-B", "littleswap"], [0x0708050603040102]),
+        (["-t", "4:uint64", "-B", "-r", "70"], [0x0102030405060708]),
+        (["-t", "4:int64", "-B", "-r", "74"], [-2]),
+        (["-t", "4:uint64", "-r", "70", "--byteorder", "littleswap"], [0x0708050603040102]),
         (["-t", "4:string", "-r", "60", "-c", "5"], ["Modbus RTU"]),
         (["-t", "4:string", "-r", "60", "-c", "3"], ["Modbus"]),
     ],
@@ -290,7 +293,7 @@ def test_read_holding_formats_json(
 def test_read_json_document_names_registers_of_wide_values(
     sim: Sim, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    document = run_json(capsys, ["read", sim.path, "-t", "4:float", "-r", "44", "-c", "2"])
+    document = run_json(capsys, ["read", sim.path, "-t", "4:float", "-B", "-r", "44", "-c", "2"])
     assert document == {
         "slave": 1,
         "table": "holding",
@@ -304,7 +307,7 @@ def test_read_json_document_names_registers_of_wide_values(
 
 
 def test_read_human_output_of_formats(sim: Sim, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(["read", sim.path, "-t", "4:int", "-r", "40", "-c", "2"]) == 0
+    assert run(["read", sim.path, "-t", "4:int", "-B", "-r", "40", "-c", "2"]) == 0
     assert capsys.readouterr().out == "Slave 1, holding, int32:\n  [40] 305419896\n  [42] -2\n"
     assert run(["read", sim.path, "-t", "4:hex", "-r", "31"]) == 0
     assert capsys.readouterr().out == "Slave 1, holding, hex:\n  [31] 0xFF85\n"
@@ -368,7 +371,7 @@ def test_read_input_registers(sim: Sim, capsys: pytest.CaptureFixture[str], tabl
 
 
 def test_read_input_registers_float_and_human_output(sim: Sim, capsys: pytest.CaptureFixture[str]) -> None:
-    assert read_values(capsys, sim.path, "-t", "3:float", "-r", "90") == [-0.15625]
+    assert read_values(capsys, sim.path, "-t", "3:float", "-B", "-r", "90") == [-0.15625]
     assert run(["read", sim.path, "-t", "3", "-r", "98", "-c", "2"]) == 0
     assert capsys.readouterr().out == "Slave 1, input, uint16:\n  [98] 1098\n  [99] 1099\n"
     assert sim.bus.function_codes() == [4, 4]
@@ -439,18 +442,58 @@ def test_default_timeout_of_scan(
     assert minimalmodbus._serialports[path].timeout == 0.05
 
 
-def test_baudrate_0_exits_2(sim: Sim, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(["read", sim.path, "-b", "0"]) == 2
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["read", "PORT", "-b", "0"], "argument -b/--baudrate: must be a whole number 1..100000000, not '0'"),
+        (
+            ["read", "PORT", "-b", "-5"],
+            "argument -b/--baudrate: must be a whole number 1..100000000, not '-5'",
+        ),
+        (
+            ["read", "PORT", "--timeout", "-1"],
+            "argument -o/--timeout: must be a number of seconds, more than 0",
+        ),
+        (
+            ["read", "PORT", "-o", "0"],
+            "argument -o/--timeout: must be a number of seconds, more than 0, not '0'",
+        ),
+        (["read", "PORT", "--decimals", "-1"], "argument --decimals: must be a whole number 0..10, not '-1'"),
+        (["read", "PORT", "--decimals", "20"], "argument --decimals: must be a whole number 0..10, not '20'"),
+        (["read", "PORT", "-a", "300"], "argument -a/--slave: must be a whole number 0..255, not '300'"),
+        (["read", "PORT", "-a", "256"], "argument -a/--slave: must be a whole number 0..255, not '256'"),
+        (["read", "PORT", "-c", "0"], "argument -c/--count: must be a whole number 1..2000, not '0'"),
+        (
+            ["read", "PORT", "-r", "65536"],
+            "argument -r/--register: must be a whole number 0..65535, not '65536'",
+        ),
+        (
+            ["monitor", "PORT", "--interval", "-2"],
+            "argument --interval: must be a number of seconds, 0 or more",
+        ),
+        (
+            ["monitor", "PORT", "--iterations", "-1"],
+            "argument --iterations: must be a whole number 0 or more, not '-1'",
+        ),
+        (
+            ["scan", "PORT", "--baudrates", "9600,abc"],
+            "argument --baudrates: must be baud rates 1..100000000 separated by commas (e.g. 9600,19200); "
+            "'abc' in '9600,abc' is not one",
+        ),
+        (["scan", "PORT", "--from", "0"], "argument --from: must be a whole number 1..255, not '0'"),
+        (["scan", "PORT", "--to", "256"], "argument --to: must be a whole number 1..255, not '256'"),
+        (["simulate", "-a", "0"], "argument -a/--slave: must be a whole number 1..255, not '0'"),
+    ],
+)
+def test_option_errors_name_the_option_the_value_and_the_range(
+    sim: Sim, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    """Issue 12, items 6 and 7: in the program's own name, exit code 2, nothing sent."""
+    assert run([sim.path if part == "PORT" else part for part in argv]) == 2
     captured = capsys.readouterr()
-    assert captured.err.startswith("minimalmodbus: ")
-    assert "baud" in captured.err.lower()
-
-
-def test_negative_baudrate_exits_2(sim: Sim, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(["read", sim.path, "-b", "-5"]) == 2
-    assert capsys.readouterr().err == (
-        "minimalmodbus: bad argument: --baudrate must be in the range 1..100000000, not -5\n"
-    )
+    assert captured.out == ""
+    assert f"minimalmodbus {argv[0]}: error: {message}" in captured.err
+    assert "python -m" not in captured.err and "<lambda>" not in captured.err
     assert sim.bus.requests == []
 
 
@@ -508,26 +551,41 @@ def test_read_debug_prints_the_frames(sim: Sim, capsys: pytest.CaptureFixture[st
         (["-t", "4:hex", "-r", "10"], ["0x1F2E", "0xffff"], [0x1F2E, 0xFFFF], ["0x1F2E", "0xFFFF"]),
         (["--decimals", "1", "-r", "10"], ["123.4", "0.5"], [1234, 5], [123.4, 0.5]),
         (["-t", "4:int16", "--decimals", "2", "-r", "10"], ["-1.23"], [0xFF85], [-1.23]),
-        (["-t", "4:uint32", "-r", "10"], ["0x12345678"], [0x1234, 0x5678], [0x12345678]),
-        (["-t", "4:uint32", "-r", "10", "-B", "little"], ["0x12345678"], [0x7856, 0x3412], [0x12345678]),
-        (["-t", "4:uint32", "-r", "10", "-B", "bigswap"], ["0x12345678"], [0x3412, 0x7856], [0x12345678]),
-        (["-t", "4:uint32", "-r", "10", "-B", "littleswap"], ["0x12345678"], [0x5678, 0x1234], [0x12345678]),
-        (["-t", "4:int", "-r", "10"], ["-2", "100000"], [0xFFFF, 0xFFFE, 0x0001, 0x86A0], [-2, 100000]),
-        (["-t", "4:int64", "-r", "10"], ["-2"], [0xFFFF, 0xFFFF, 0xFFFF, 0xFFFE], [-2]),
+        (["-t", "4:uint32", "-B", "-r", "10"], ["0x12345678"], [0x1234, 0x5678], [0x12345678]),
         (
-            ["-t", "4:uint64", "-r", "10"],
+            ["-t", "4:uint32", "-r", "10", "--byteorder", "little"],
+            ["0x12345678"],
+            [0x7856, 0x3412],
+            [0x12345678],
+        ),
+        (
+            ["-t", "4:uint32", "-r", "10", "--byteorder", "bigswap"],
+            ["0x12345678"],
+            [0x3412, 0x7856],
+            [0x12345678],
+        ),
+        (
+            ["-t", "4:uint32", "-r", "10", "--byteorder", "littleswap"],
+            ["0x12345678"],
+            [0x5678, 0x1234],
+            [0x12345678],
+        ),
+        (["-t", "4:int", "-B", "-r", "10"], ["-2", "100000"], [0xFFFF, 0xFFFE, 0x0001, 0x86A0], [-2, 100000]),
+        (["-t", "4:int64", "-B", "-r", "10"], ["-2"], [0xFFFF, 0xFFFF, 0xFFFF, 0xFFFE], [-2]),
+        (
+            ["-t", "4:uint64", "-B", "-r", "10"],
             ["0x0102030405060708"],
             [0x0102, 0x0304, 0x0506, 0x0708],
             [0x0102030405060708],
         ),
-        (["-t", "4:float", "-r", "10"], ["1234.5"], [0x449A, 0x5000], [1234.5]),
+        (["-t", "4:float", "-B", "-r", "10"], ["1234.5"], [0x449A, 0x5000], [1234.5]),
         (
-            ["-t", "4:float32", "-r", "10", "-B", "littleswap"],
+            ["-t", "4:float32", "-r", "10", "--byteorder", "littleswap"],
             ["-0.15625", "2"],
             [0x0000, 0xBE20, 0x0000, 0x4000],
             [-0.15625, 2.0],
         ),
-        (["-t", "4:float64", "-r", "10"], ["0.3333333333333333"], words("d", 1 / 3), [1 / 3]),
+        (["-t", "4:float64", "-B", "-r", "10"], ["0.3333333333333333"], words("d", 1 / 3), [1 / 3]),
         (
             ["-t", "4:string", "-r", "10", "-c", "4"],
             ["hi", "there"],
@@ -565,10 +623,36 @@ def test_write_holding_registers(
     assert read_values(capsys, sim.path, *options, *count_options) == read_back
 
 
-def test_write_json_prints_nothing(sim: Sim, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(["write", sim.path, "-r", "3", "77", "--json"]) == 0
-    assert capsys.readouterr() == ("", "")
-    assert sim.slave.holding_registers[3] == 77
+@pytest.mark.parametrize(
+    ("options", "values", "document_values"),
+    [
+        (["-r", "3"], ["77", "0x10"], [{"register": 3, "value": 77}, {"register": 4, "value": 16}]),
+        (
+            ["-t", "4:float", "-r", "10"],
+            ["1.5", "-2"],
+            [{"register": 10, "value": 1.5}, {"register": 12, "value": -2.0}],
+        ),
+        (["--decimals", "1", "-r", "5"], ["12.3"], [{"register": 5, "value": 12.3}]),
+        (["-t", "4:string", "-r", "20", "-c", "2"], ["ab", "c"], [{"register": 20, "value": "ab c"}]),
+        (["-t", "0", "-r", "7"], ["1", "0"], [{"register": 7, "value": 1}, {"register": 8, "value": 0}]),
+    ],
+)
+def test_write_json_prints_what_was_written(
+    sim: Sim,
+    capsys: pytest.CaptureFixture[str],
+    options: list[str],
+    values: list[str],
+    document_values: object,
+) -> None:
+    """Issue 12, item 4: the document read --json prints, with the values as numbers."""
+    table, valueformat = minimalmodbus_cli._parse_type(options[1] if options[0] == "-t" else "4")
+    assert run_json(capsys, ["write", sim.path, *options, *values]) == {
+        "slave": 1,
+        "table": table,
+        "format": "bits" if table == "coil" else valueformat,
+        "values": document_values,
+    }
+    assert len(sim.bus.requests) == 1
 
 
 def test_write_one_coil_uses_fc5(sim: Sim, capsys: pytest.CaptureFixture[str]) -> None:
@@ -650,12 +734,48 @@ def test_monitor_polls_and_prints(
 def test_monitor_json_lines(
     sim: Sim, capsys: pytest.CaptureFixture[str], interval_sleeps: list[float]
 ) -> None:
-    assert run(["monitor", sim.path, "-t", "4:int", "-r", "42", "--iterations", "3", "--json"]) == 0
+    assert run(["monitor", sim.path, "-t", "4:int", "-B", "-r", "42", "--iterations", "3", "--json"]) == 0
     out = capsys.readouterr().out
     assert [json.loads(line) for line in out.splitlines()] == [
-        {"poll": poll, "lines": ["  [42] -2"]} for poll in (1, 2, 3)
+        {
+            "poll": poll,
+            "slave": 1,
+            "table": "holding",
+            "format": "int32",
+            "values": [{"register": 42, "value": -2}],
+        }
+        for poll in (1, 2, 3)
     ]
     assert interval_sleeps == [1.0, 1.0]  # the default interval
+
+
+def test_monitor_json_values_are_numbers_and_errors_are_objects(
+    sim: Sim,
+    capsys: pytest.CaptureFixture[str],
+    interval_sleeps: list[float],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 12, item 4: poll 2 fails (slave exception), poll 3 recovers; exit 0 as the last poll worked."""
+    real_read = minimalmodbus_cli._read_selection
+    polls = iter([real_read, None, real_read])
+
+    def read(instrument: minimalmodbus.Instrument, selection: Any) -> list[tuple[int, Any]]:
+        chosen = next(polls)
+        if chosen is None:
+            return real_read(instrument, selection._replace(registeraddress=1000))
+        return chosen(instrument, selection)
+
+    monkeypatch.setattr(minimalmodbus_cli, "_read_selection", read)
+    argv = ["monitor", sim.path, "-r", "1", "-c", "2", "--iterations", "3", "--interval", "2", "--json"]
+    assert run(argv) == 0
+    documents = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert documents[0]["values"] == [{"register": 1, "value": 10}, {"register": 2, "value": 20}]
+    assert documents[2]["values"] == [{"register": 1, "value": 12}, {"register": 2, "value": 20}]
+    error = documents[1].pop("error")
+    assert documents[1] == {"poll": 2, "slave": 1, "table": "holding", "format": "uint16"}
+    assert error["type"] == "IllegalRequestError"
+    assert error["exception_code"] == 2
+    assert "Illegal data address" in error["message"]
 
 
 def test_monitor_zero_interval_does_not_wait(sim: Sim, capsys: pytest.CaptureFixture[str]) -> None:
@@ -670,8 +790,9 @@ def test_monitor_zero_interval_does_not_wait(sim: Sim, capsys: pytest.CaptureFix
 def test_monitor_goes_on_after_errors(
     sim: Sim, capsys: pytest.CaptureFixture[str], interval_sleeps: list[float]
 ) -> None:
-    """An exception reply is shown as the poll's line; the monitor goes on and exits 0."""
-    assert run(["monitor", sim.path, "-r", "1000", "--iterations", "2", "--interval", "3"]) == 0
+    """An exception reply is shown as the poll's line; the monitor goes on, and exits 1 as the last
+    poll failed (issue 12, item 4)."""
+    assert run(["monitor", sim.path, "-r", "1000", "--iterations", "2", "--interval", "3"]) == 1
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "Slave 1, holding, poll 1 every 3.0 s"
     assert lines[1].startswith("  IllegalRequestError: ")
@@ -685,12 +806,14 @@ def test_monitor_no_response_line(
     sim: Sim, capsys: pytest.CaptureFixture[str], interval_sleeps: list[float]
 ) -> None:
     argv = ["monitor", sim.path, "-a", str(NOBODY), "--iterations", "2", "--timeout", SHORT_TIMEOUT, "--json"]
-    assert run(argv) == 0
+    assert run(argv) == 1  # every poll, so the last, failed
     documents = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [document["poll"] for document in documents] == [1, 2]
     for document in documents:
-        assert len(document["lines"]) == 1
-        assert document["lines"][0].startswith("  NoResponseError: ")
+        assert "values" not in document
+        assert document["error"]["type"] == "NoResponseError"
+        assert "exception_code" not in document["error"]
+        assert document["error"]["message"].startswith("No communication with the instrument")
 
 
 # ---------------------------------------------------------------------------
@@ -723,7 +846,11 @@ def test_scan_finds_exactly_the_slaves(
         "      7     19200  exception code 2 (Illegal data address)",
         "     12     19200  register 0 = 120",
     ]
-    assert captured.err == ""  # not a terminal: no progress bar
+    # not a terminal: the plan, no bar; no progress line as the scan takes less than 5 s
+    assert captured.err == (
+        f"Scanning slaves 1..15 at 19200 baud on {path}: 15 probe(s), up to 0.4 s "
+        "(a 0.02 s timeout for each address that does not answer)\n"
+    )
     assert bus.requests == [rtu(address, 3, b"\x00\x00\x00\x01") for address in range(1, 16)]
 
 
@@ -852,7 +979,8 @@ def test_slave_exception_exits_1(
         (["read", "PORT", "-t", "4:nope"], "-t/--type"),
         (["read", "PORT", "-t", "1:int16"], "bits have no format"),
         (["read", "PORT", "-t", "0:float"], "bits have no format"),
-        (["read", "PORT", "-B", "middle"], "-B/--byteorder"),
+        (["read", "PORT", "--byteorder", "middle"], "--byteorder"),
+        (["read", "PORT", "-B", "big"], "unrecognized arguments: big"),  # -B is a flag, as in mbpoll
         (["read", "PORT", "-P", "mark"], "-P/--parity"),
         (["read", "PORT", "-s", "3"], "-s/--stopbits"),
         (["read", "PORT", "-r", "ten"], "-r/--register"),
@@ -879,27 +1007,64 @@ def test_bad_arguments_exit_2_before_any_request(
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["write", "PORT", "-t", "3", "5"], "input registers are read-only"),
+        (["write", "PORT", "-t", "3", "5"], "-t/--type input: input registers are read-only"),
         (["write", "PORT", "-t", "input:float", "1.5"], "input registers are read-only"),
-        (["write", "PORT", "-t", "1", "1"], "discrete registers are read-only"),
-        (["write", "PORT", "abc"], "abc"),
-        (["write", "PORT", "70000"], "70000"),
-        (["write", "PORT", "-t", "4:int16", "40000"], "40000"),
-        (["write", "PORT", "-t", "4:string", "-c", "2", "too long"], "too long"),
-        (["write", "PORT", "-t", "4:uint32", "-1"], "-1"),
-        (["read", "PORT", "-a", "300"], "300"),
-        (["read", "PORT", "-a", "256"], "-a/--slave must be in the range 0..255, not 256"),
-        (["read", "PORT", "-c", "0"], "0"),
+        (["write", "PORT", "-t", "1", "1"], "-t/--type discrete: discrete registers are read-only"),
+        (["write", "PORT", "abc"], "value 'abc' is not a whole number"),
+        (
+            ["write", "PORT", "-r", "10", "12.5"],
+            "value '12.5' is not a whole number (give --decimals N for decimals, or -t 4:float)",
+        ),
+        (["write", "PORT", "70000"], "value '70000' is out of range: uint16 holds 0..65535"),
+        (
+            ["write", "PORT", "-t", "4:int16", "40000"],
+            "value '40000' is out of range: int16 holds -32768..32767",
+        ),
+        (
+            ["write", "PORT", "--decimals", "1", "7000"],
+            "value '7000' is out of range: uint16 with --decimals 1 holds 0.0..6553.5",
+        ),
+        (
+            ["write", "PORT", "-t", "4:string", "-c", "2", "too long"],
+            "value 'too long' has 8 characters, but -c/--count 2 register(s) hold at most 4",
+        ),
+        (
+            ["write", "PORT", "-t", "4:uint32", "--", "-1"],
+            "value '-1' is out of range: uint32 holds 0..4294967295",
+        ),
+        (["write", "PORT", "-t", "4:float", "x"], "value 'x' is not a number that float32 can hold"),
+        (["write", "PORT", "-t", "4:float", "1e40"], "value '1e40' is not a number that float32 can hold"),
+        (["write", "PORT", "-t", "0", "2"], "value '2': a coil is written with 0 or 1"),
+        (
+            ["write", "PORT", "-t", "4:float", "--decimals", "1", "1"],
+            "--decimals 1 applies to uint16 and int16",
+        ),
+        (
+            ["read", "PORT", "-t", "4:float", "-c", "63"],
+            "-c/--count 63 of float32 need 126 registers, but one request carries at most 125 registers "
+            "(-c/--count at most 62 for float32)",
+        ),
+        (["read", "PORT", "-c", "126"], "-c/--count 126 of uint16 need 126 registers"),
+        (
+            ["read", "PORT", "-t", "0", "-c", "2000", "-r", "65000"],
+            "ends at 66999, beyond the last address 65535",
+        ),
+        (["monitor", "PORT", "-t", "4:float64", "-c", "32"], "at most 31 for float64"),
+        (["write", "PORT", "-r", "65535", "1", "2"], "-r/--register 65535 with 2 registers ends at 65536"),
+        (["write", "PORT", *["1"] * 124], "124 value(s) of uint16 need 124 registers"),
+        (["scan", "PORT", "--from", "9", "--to", "8"], "--to 8 is below --from 9; give --to 9 or more"),
     ],
 )
 def test_bad_values_exit_2_before_any_request(
     sim: Sim, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
+    """Issue 12, items 6 and 7: checks that need more than one option, before the port is opened."""
     assert run([sim.path if part == "PORT" else part for part in argv]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert captured.err.startswith("minimalmodbus: bad argument: ")
+    assert captured.err.startswith(f"minimalmodbus {argv[0]}: bad argument: ")
     assert message in captured.err
+    assert captured.err.count("\n") == 1
     assert sim.bus.requests == []
     assert sim.slave.holding_registers == {a: holding(a) for a in range(100)}
 
@@ -1026,7 +1191,7 @@ def test_the_command_line_uses_only_public_names_of_the_driver() -> None:
 
 
 def test_python_m_read_json(sim: Sim) -> None:
-    done = python_m("read", sim.path, "-t", "4:float", "-r", "44", "--json")
+    done = python_m("read", sim.path, "-t", "4:float", "-B", "-r", "44", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {
         "slave": 1,
@@ -1102,14 +1267,137 @@ def test_python_m_simulate_serves_until_sigint() -> None:
                 stream.close()
 
 
-@pytest.mark.parametrize(
-    "bounds, option",
-    [(["--from", "0"], "--from"), (["--to", "256"], "--to"), (["--from", "9", "--to", "8"], "--to")],
-)
-def test_scan_refuses_addresses_beyond_the_range_before_scanning(
-    scan_bus: tuple[str, RecordingBus], capsys: pytest.CaptureFixture[str], bounds: list[str], option: str
+# ---------------------------------------------------------------------------
+# Issue 12: pipes, scan progress, strings, mbpoll's options
+# ---------------------------------------------------------------------------
+
+
+def test_read_into_a_pipe_closed_early_stops_quietly(sim: Sim) -> None:
+    """Item 1: the reader of stdout went away before anything was written (as ``| head`` does):
+    no traceback, exit status 141 (128 + SIGPIPE, as a shell reports such a tool)."""
+    reading_end, writing_end = os.pipe()
+    os.close(reading_end)  # every write to the pipe now fails with EPIPE
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "minimalmodbus", "read", sim.path, "-r", "0", "-c", "100"],
+            cwd=REPO,
+            stdout=writing_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=PROCESS_SECONDS,
+            check=False,
+        )
+    finally:
+        os.close(writing_end)
+    assert (done.returncode, done.stderr) == (141, "")
+    assert sim.bus.requests == [rtu(SLAVE, 3, b"\x00\x00\x00\x64")]  # it did read
+
+
+def test_monitor_piped_into_head_stops_quietly(sim: Sim) -> None:
+    """Item 1: ``monitor ... | head -3`` polls until head has its lines, then stops quietly."""
+    command = (
+        f"{sys.executable} -m minimalmodbus monitor {sim.path} -r 1 --interval 0 | head -3; "
+        'echo "status ${PIPESTATUS[0]}"'
+    )
+    done = subprocess.run(
+        ["bash", "-c", command],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=PROCESS_SECONDS,
+        check=False,
+    )
+    assert done.stdout.splitlines() == [
+        "Slave 1, holding, poll 1 every 0.0 s",
+        "  [1] 10",
+        "Slave 1, holding, poll 2 every 0.0 s",
+        "status 141",
+    ]
+    assert done.stderr == ""
+
+
+def test_scan_prints_progress_lines_when_not_on_a_terminal(
+    scan_bus: tuple[str, RecordingBus], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path, bus = scan_bus
-    assert run(["scan", path, *bounds]) == 2
-    assert capsys.readouterr().err.startswith(f"minimalmodbus: bad argument: {option} must be in the range")
-    assert bus.requests == []
+    """Item 8: the plan, then a line every 5 s of the (patched) clock, then the summary."""
+    path, _ = scan_bus
+    clock = iter(range(0, 1000, 2))  # each look at the clock: 2 s later
+    monkeypatch.setattr(minimalmodbus_cli, "_now", lambda: float(next(clock)))
+    assert run(["scan", path, "--from", "1", "--to", "8", "--timeout", "0.02"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        f"Scanning slaves 1..8 at 19200 baud on {path}: 8 probe(s), up to 0.2 s "
+        "(a 0.02 s timeout for each address that does not answer)",
+        "Scanned 3/8: slave 3 at 19200 baud, found 1",
+        "Scanned 6/8: slave 6 at 19200 baud, found 1",
+    ]
+    assert captured.out.startswith(f"Scan of {path}: 2 slave(s) answered\n")
+
+
+def test_scan_draws_a_bar_on_a_terminal(
+    scan_bus: tuple[str, RecordingBus], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, _ = scan_bus
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert (
+        run(["scan", path, "--from", "2", "--to", "4", "--timeout", "0.02", "--baudrates", "9600,19200"]) == 0
+    )
+    err = capsys.readouterr().err
+    plan, bar = err.split("\n", 1)
+    assert plan == (
+        f"Scanning slaves 2..4 at 9600, 19200 baud on {path}: 6 probe(s), up to 0.2 s "
+        "(a 0.02 s timeout for each address that does not answer)"
+    )
+    assert bar.count("\r") == 6
+    assert "\r[" + "#" * 30 + "] 6/6 slave 4 at 19200 baud, found 2\x1b[K\n" in bar
+
+
+def test_scan_plan_of_the_default_scan(capsys: pytest.CaptureFixture[str]) -> None:
+    """247 addresses x (0.05 s timeout + 8-byte request + 3.5 characters of silence) at 19200 baud."""
+    args = minimalmodbus_cli._build_parser().parse_args(["scan", "/dev/ttyUSB0"])
+    minimalmodbus_cli._print_scan_plan(args, [19200], 247, 0.05)
+    assert capsys.readouterr().err == (
+        "Scanning slaves 1..247 at 19200 baud on /dev/ttyUSB0: 247 probe(s), up to 14.0 s "
+        "(a 0.05 s timeout for each address that does not answer)\n"
+    )
+
+
+def test_strings_show_escaped_without_nul_padding(sim: Sim, capsys: pytest.CaptureFixture[str]) -> None:
+    """Item 7: for people, trailing NULs dropped and control characters escaped; JSON keeps all."""
+    sim.slave.holding_registers.update({80: 0x4142, 81: 0x0A09, 82: 0x4300, 83: 0x0000})  # "AB\n\tC\0\0\0"
+    assert run(["read", sim.path, "-t", "4:string", "-r", "80", "-c", "4"]) == 0
+    assert capsys.readouterr().out == "Slave 1, holding, string:\n  [80] AB\\n\\tC\n"
+    assert read_values(capsys, sim.path, "-t", "4:string", "-r", "80", "-c", "4") == ["AB\n\tC\x00\x00\x00"]
+
+
+@pytest.mark.parametrize(
+    ("options", "registers"),
+    [
+        ([], [0x0000, 0xC14C]),  # mbpoll's default: low word first (BYTEORDER_LITTLE_SWAP)
+        (["-B"], [0xC14C, 0x0000]),  # mbpoll's -B: high word first (BYTEORDER_BIG, the library's default)
+        (["--byteorder", "big"], [0xC14C, 0x0000]),
+        (["--byteorder", "littleswap"], [0x0000, 0xC14C]),
+    ],
+)
+def test_word_order_follows_mbpoll(
+    sim: Sim, capsys: pytest.CaptureFixture[str], options: list[str], registers: list[int]
+) -> None:
+    """Item 5: -12.75 written with -t 4:float lands where mbpoll (with the same options) reads it."""
+    assert run(["write", sim.path, "-t", "4:float", "-r", "10", *options, "-12.75"]) == 0
+    assert [sim.slave.holding_registers[a] for a in (10, 11)] == registers
+    capsys.readouterr()
+    assert read_values(capsys, sim.path, "-t", "4:float", "-r", "10", *options) == [-12.75]
+
+
+def test_mbpoll_short_options(sim: Sim, capsys: pytest.CaptureFixture[str]) -> None:
+    """Item 5: mbpoll's -m (mode) and -o (timeout in seconds) work as in mbpoll."""
+    assert read_values(capsys, sim.path, "-m", "rtu", "-o", "0.5", "-r", "3") == [30]
+    assert run(["read", sim.path, "-a", str(NOBODY), "-o", SHORT_TIMEOUT]) == 1
+    assert f"within {SHORT_TIMEOUT} s" in capsys.readouterr().err
+
+
+def test_negative_values_need_no_double_dash(sim: Sim, capsys: pytest.CaptureFixture[str]) -> None:
+    """Item 10: ``write ... -5`` works (cli.rst said it needed ``--``)."""
+    assert run(["write", sim.path, "-t", "4:int16", "-r", "10", "-5", "-6"]) == 0
+    assert capsys.readouterr().out == "Wrote -5 -6 to slave 1 at register 10\n"
+    assert [sim.slave.holding_registers[a] for a in (10, 11)] == [0xFFFB, 0xFFFA]

@@ -44,10 +44,11 @@ import sys
 from dataclasses import dataclass
 
 import pytest
-from conftest import Serve
+from conftest import Serve, forget_port
 from frames import rtu  # the tests' own CRC, not the driver's
 
 import minimalmodbus
+import minimalmodbus_cli
 import minimalmodbus_simulator
 
 SLAVE = 1
@@ -537,3 +538,36 @@ def test_no_answer(sim: Sim) -> None:
     assert sim.bus.requests == [read_request(3, 0, 1, NOBODY)]
     # the line works afterwards
     assert read(sim, "-t", "4", "-r", "1") == {1: shown_16bit(holding(0))}
+
+
+# ---------------------------------------------------------------------------
+# Our command line and mbpoll agree (issue 12, item 5)
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("word_order", [[], ["-B"]], ids=["default", "-B"])
+def test_our_command_line_and_mbpoll_agree_on_32_bit_values(
+    sim: Sim, capsys: pytest.CaptureFixture[str], word_order: list[str]
+) -> None:
+    """What ``python -m minimalmodbus write -t 4:float`` writes, mbpoll reads with the same options,
+    and the other way round: the same default word order (low word first) and the same -B."""
+    try:
+        assert (
+            minimalmodbus_cli.main(["write", sim.path, "-t", "4:float", "-r", "10", *word_order, "-12.75"])
+            == 0
+        )
+        assert (
+            minimalmodbus_cli.main(["write", sim.path, "-t", "4:int", "-r", "12", *word_order, "-100000"])
+            == 0
+        )
+        assert read(sim, "-0", *word_order, "-t", "4:float", "-r", "10") == {10: "-12.75"}
+        assert read(sim, "-0", *word_order, "-t", "4:int", "-r", "12") == {12: "-100000"}
+        write(sim, "-0", *word_order, "-t", "4:float", "-r", "20", values=("6.5",))
+        capsys.readouterr()
+        assert (
+            minimalmodbus_cli.main(["read", sim.path, "-t", "4:float", "-r", "20", *word_order, "--json"])
+            == 0
+        )
+        assert '"value": 6.5}' in capsys.readouterr().out
+    finally:
+        forget_port(sim.path)
