@@ -450,15 +450,21 @@ def _open_instrument(args: argparse.Namespace, slaveaddress: int, default_timeou
         raise _PortUnavailable(str(error)) from error
     port = instrument.serial
     try:
-        port.baudrate = args.baudrate
         port.timeout = _timeout(args, default_timeout)
-        for setting, value in (("parity", _PARITIES[args.parity]), ("stopbits", args.stopbits)):
-            if hasattr(port, setting):
-                setattr(port, setting, value)
+        if not _on_network(args.port):  # a serial line's settings
+            port.baudrate = args.baudrate
+            for setting, value in (("parity", _PARITIES[args.parity]), ("stopbits", args.stopbits)):
+                if hasattr(port, setting):
+                    setattr(port, setting, value)
     except _PORT_OR_SETTING_ERRORS as error:
         instrument.close()
         raise _PortUnavailable(f"Port {args.port!r} refuses the settings: {error}") from error
     return instrument
+
+
+def _on_network(port_name: str) -> bool:
+    """Whether the port is a Modbus TCP or UDP server (no baud rate, no serial settings)."""
+    return port_name.startswith(("tcp://", "udp://"))
 
 
 def _timeout(args: argparse.Namespace, default_timeout: float) -> float:
@@ -568,8 +574,11 @@ def _command_scan(args: argparse.Namespace) -> int:
 
 
 def _scan(args: argparse.Namespace, instrument: Instrument) -> int:
-    """Probe each candidate (baud rate, slave address); progress on stderr, then the summary."""
-    baudrates = args.baudrates or [args.baudrate]
+    """Probe each candidate (baud rate, slave address); progress on stderr, then the summary.
+
+    On a network port there is no baud rate: the unit ids are scanned once (shown as baud rate 0).
+    """
+    baudrates = [0] if _on_network(args.port) else args.baudrates or [args.baudrate]
     candidates = [
         (baudrate, address) for baudrate in baudrates for address in range(args.first, args.last + 1)
     ]
@@ -579,12 +588,14 @@ def _scan(args: argparse.Namespace, instrument: Instrument) -> int:
     interrupted = False
     try:
         for done, (baudrate, slaveaddress) in enumerate(candidates, start=1):
-            instrument.serial.baudrate = baudrate
+            if baudrate:
+                instrument.serial.baudrate = baudrate
             instrument.address = slaveaddress
             answer = _probe(instrument, args.register)
             if answer is not None:
                 found.append((slaveaddress, baudrate, answer))
-            progress.show(done, f"slave {slaveaddress} at {baudrate} baud, found {len(found)}")
+            where = f" at {baudrate} baud" if baudrate else ""
+            progress.show(done, f"slave {slaveaddress}{where}, found {len(found)}")
     except KeyboardInterrupt:
         interrupted = True
     progress.finish()
@@ -601,8 +612,9 @@ def _print_scan_plan(args: argparse.Namespace, baudrates: list[int], probes: int
         for baudrate in baudrates
     )
     rates = ", ".join(str(baudrate) for baudrate in baudrates)
+    where = "" if baudrates == [0] else f" at {rates} baud"
     print(
-        f"Scanning slaves {args.first}..{args.last} at {rates} baud on {args.port}: {probes} probe(s), "
+        f"Scanning slaves {args.first}..{args.last}{where} on {args.port}: {probes} probe(s), "
         f"up to {seconds:.1f} s (a {timeout} s timeout for each address that does not answer)",
         file=sys.stderr,
         flush=True,
@@ -610,13 +622,13 @@ def _print_scan_plan(args: argparse.Namespace, baudrates: list[int], probes: int
 
 
 def _frame_seconds(baudrate: int, number_of_bytes: int) -> float:
-    """Time on the line of a frame: 11 bits per character (Serial Line §2.5.1)."""
-    return number_of_bytes * 11 / baudrate
+    """Time on the line of a frame: 11 bits per character (Serial Line §2.5.1); 0 on a network."""
+    return number_of_bytes * 11 / baudrate if baudrate else 0.0
 
 
 def _silence_seconds(baudrate: int) -> float:
     """The silence before each request: 3.5 characters, at least 1.75 ms (Serial Line §2.5.1.1)."""
-    return max(_frame_seconds(baudrate, 1) * 3.5, 0.00175)
+    return max(_frame_seconds(baudrate, 1) * 3.5, 0.00175) if baudrate else 0.0
 
 
 class _Progress:
@@ -751,6 +763,13 @@ def _add_simulator_commands(commands: Any) -> None:
         default=19200,
         help="sets the silence (default 19200)",
     )
+    network = simulate.add_mutually_exclusive_group()
+    network.add_argument(
+        "--tcp",
+        metavar="HOST:PORT",
+        help="serve Modbus TCP instead, e.g. 127.0.0.1:1502 (loopback unless told)",
+    )
+    network.add_argument("--udp", metavar="HOST:PORT", help="serve Modbus UDP instead")
     simulate.set_defaults(handler=_command_simulate)
     demo = commands.add_parser(
         "demo",
@@ -761,10 +780,14 @@ def _add_simulator_commands(commands: Any) -> None:
 
 
 def _command_simulate(args: argparse.Namespace) -> int:
-    """``simulate``: the simulator's pseudo-terminal server (POSIX)."""
+    """``simulate``: the simulator's pseudo-terminal server (POSIX), or its Modbus TCP/UDP server."""
     import minimalmodbus_simulator  # only this command needs it
 
-    argv = ["--pty", "--mode", args.mode, "--baudrate", str(args.baudrate)]
+    argv = ["--mode", args.mode, "--baudrate", str(args.baudrate)]
+    if args.tcp or args.udp:
+        argv += ["--tcp", args.tcp] if args.tcp else ["--udp", args.udp]
+    else:
+        argv.append("--pty")
     for slaveaddress in args.slave or [1]:
         argv += ["--slave", str(slaveaddress)]
     return minimalmodbus_simulator.main(argv)

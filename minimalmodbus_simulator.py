@@ -1741,12 +1741,17 @@ def _parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="python -m minimalmodbus_simulator",
         description=(
             "Serve simulated Modbus slaves on a new pseudo-terminal, which a master opens "
-            "like a serial port. Prints the path to open, then serves until Ctrl-C. "
-            "Opens no network socket."
+            "like a serial port, or (--tcp, --udp) as a Modbus TCP or UDP server. Prints "
+            "what to open, then serves until Ctrl-C. Without --tcp or --udp it opens no "
+            "network socket."
         ),
         epilog="Each slave's map: " + _demo_map_description(),
     )
-    parser.add_argument("--pty", action="store_true", help="serve on a pseudo-terminal (required)")
+    parser.add_argument("--pty", action="store_true", help="serve on a pseudo-terminal")
+    parser.add_argument(
+        "--tcp", type=_host_and_port, metavar="HOST:PORT", help="serve Modbus TCP, e.g. 127.0.0.1:1502"
+    )
+    parser.add_argument("--udp", type=_host_and_port, metavar="HOST:PORT", help="serve Modbus UDP")
     parser.add_argument(
         "--slave",
         type=_slaveaddress_argument,
@@ -1764,9 +1769,17 @@ def _parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help="sets the silence that ends an RTU frame of unknown length (default: 19200)",
     )
     arguments = parser.parse_args(argv)
-    if not arguments.pty:
-        parser.error("give --pty: serving on a pseudo-terminal is what this command does")
+    if sum(map(bool, (arguments.pty, arguments.tcp, arguments.udp))) != 1:
+        parser.error("give one of --pty, --tcp HOST:PORT or --udp HOST:PORT: where to serve")
     return arguments
+
+
+def _host_and_port(text: str) -> tuple[str, int]:
+    """HOST:PORT from the command line (a port 0..65535; 0 picks a free one)."""
+    host, _, number = text.rpartition(":")
+    if not host or not number.isdigit() or int(number) > 65535:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT such as 127.0.0.1:1502, not {text!r}")
+    return host.strip("[]"), int(number)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1781,16 +1794,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parse_arguments(argv)
     slaveaddresses = sorted(set(arguments.slave or [1]))
     bus = SimulatedBus({slaveaddress: demo_slave() for slaveaddress in slaveaddresses}, arguments.mode)
-    server = PtyServer(bus, baudrate=arguments.baudrate)
+    server: PtyServer | NetworkServer
+    if arguments.pty:
+        server = PtyServer(bus, baudrate=arguments.baudrate)
+    else:
+        host, port = arguments.tcp or arguments.udp
+        server = NetworkServer(bus, host, port, datagrams=bool(arguments.udp))
     # Ctrl-C must stop us even if the shell started us with SIGINT ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         server.start()
         names = ", ".join(str(slaveaddress) for slaveaddress in slaveaddresses)
-        print(
-            f"Simulated slave(s) {names} on {server.path} ({arguments.mode}). Press Ctrl-C to stop.",
-            flush=True,
-        )
+        where = f"{server.path} ({arguments.mode})" if isinstance(server, PtyServer) else server.url
+        print(f"Simulated slave(s) {names} on {where}. Press Ctrl-C to stop.", flush=True)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:

@@ -8,9 +8,13 @@ starts is stopped by it; nothing binds beyond 127.0.0.1.
 
 from __future__ import annotations
 
+import json
 import select
+import shutil
 import socket
 import struct
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -405,3 +409,90 @@ def test_many_threads_on_one_connection(served: simulator.NetworkServer) -> None
         thread.join()
     assert wrong == []
     assert len(served.requests) == 9 * 50
+
+
+# ---------------------------------------------------------------------------
+# The command line and mbpoll (a libmodbus master) over Modbus TCP
+# ---------------------------------------------------------------------------
+
+
+def run_cli(argv: list[str]) -> int:
+    import minimalmodbus_cli
+
+    try:
+        return minimalmodbus_cli.main(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+
+
+def test_command_line_reads_writes_and_scans_over_tcp(capsys: pytest.CaptureFixture[str]) -> None:
+    with simulator.NetworkServer(slaves()) as server:
+        assert run_cli(["read", server.url, "-a", "1", "-r", "0", "-c", "4", "--json"]) == 0
+        document = json.loads(capsys.readouterr().out)
+        assert [entry["value"] for entry in document["values"]] == [0, 10, 20, 30]
+        assert run_cli(["write", server.url, "-a", "1", "-r", "3", "1234"]) == 0
+        assert server.bus.slaves[1].holding_registers[3] == 1234
+        capsys.readouterr()
+        assert run_cli(["scan", server.url, "--from", "250", "--to", "255", "--json"]) == 0
+        found = json.loads(capsys.readouterr().out)["found"]
+        assert [entry["slave"] for entry in found] == [255]  # unit ids, no baud rates
+
+
+def mbpoll(*arguments: str) -> str:
+    if shutil.which("mbpoll") is None:
+        pytest.skip("mbpoll is not installed (Debian package mbpoll)")
+    result = subprocess.run(
+        ["mbpoll", "-m", "tcp", "-1", "-o", "2", *arguments], capture_output=True, text=True, timeout=20
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def mbpoll_values(output: str) -> list[int]:
+    """The values mbpoll prints, one ``[n]: value`` line each."""
+    return [int(line.split(":", 1)[1]) for line in output.splitlines() if line.startswith("[")]
+
+
+def test_mbpoll_reads_and_writes_every_table_of_our_tcp_server() -> None:
+    # mbpoll numbers registers from 1 (-r 1 is address 0); -t 0 coils, 1 discrete
+    # inputs, 3 input registers, 4 holding registers (mbpoll -h)
+    with simulator.NetworkServer(slaves()) as server:
+        host, port = server.address
+        where = ["-p", str(port), "-a", "1"]
+        assert mbpoll_values(mbpoll(*where, "-t", "4", "-r", "1", "-c", "4", host)) == [0, 10, 20, 30]
+        assert mbpoll_values(mbpoll(*where, "-t", "3", "-r", "1", "-c", "2", host)) == [3, 3]
+        assert mbpoll_values(mbpoll(*where, "-t", "0", "-r", "1", "-c", "4", host)) == [0, 1, 0, 1]
+        assert mbpoll_values(mbpoll(*where, "-t", "1", "-r", "1", "-c", "2", host)) == [1, 1]
+        mbpoll(*where, "-t", "4", "-r", "6", host, "555", "556")
+        mbpoll(*where, "-t", "0", "-r", "1", host, "1")
+        assert [server.bus.slaves[1].holding_registers[a] for a in (5, 6)] == [555, 556]
+        assert server.bus.slaves[1].coils[0] == 1
+
+
+def test_simulate_tcp_process_with_our_command_line_and_mbpoll() -> None:
+    # The acceptance of issue 14: the simulator in one process, our command line
+    # and mbpoll in others, printing the same values
+    process = subprocess.Popen(
+        [sys.executable, "-m", "minimalmodbus", "simulate", "--tcp", "127.0.0.1:0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        url = next(word for word in line.split() if word.startswith("tcp://")).rstrip(".")
+        ours = subprocess.run(
+            [sys.executable, "-m", "minimalmodbus", "read", url, "-a", "1", "-r", "0", "-c", "4", "--json"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+        assert ours.returncode == 0, ours.stderr
+        values = [entry["value"] for entry in json.loads(ours.stdout)["values"]]
+        port = url.rsplit(":", 1)[1]
+        assert mbpoll_values(mbpoll("-p", port, "-a", "1", "-r", "1", "-c", "4", "127.0.0.1")) == values
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
