@@ -416,6 +416,26 @@ def _port_counts(text: str) -> list[int]:
     return counts
 
 
+# (option, metavar, type, default, help)
+OPTIONS: list[tuple[str, str, Callable[[str], Any], Any, str]] = [
+    ("--ports", "K,K", _port_counts, [1], "port counts, e.g. 1,8,32 (default 1)"),
+    ("--masters", "M,M", _names(MASTERS), list(MASTERS), "subset of " + ",".join(MASTERS)),
+    ("--workloads", "W,W", _names(list(WORKLOADS)), list(WORKLOADS), "subset of " + ",".join(WORKLOADS)),
+    ("--repeat", "R", bench.positive(int), 3, "interleaved repetitions (default 3)"),
+    ("--duration", "S", bench.positive(float), 2.0, "seconds per run (default 2)"),
+    ("--baudrate", "B", bench.positive(int), 115200, "port baudrate, sets the silence (default 115200)"),
+    ("--timeout", "S", bench.positive(float), 0.05, "port timeout in s (default 0.05)"),
+    (
+        "--strace",
+        "N",
+        bench.positive(int, or_zero=True),
+        0,
+        "also count system calls per transaction (strace -c -f, N calls in all)",
+    ),
+    ("--peers-dir", "DIR", Path, DEFAULT_PEERS_DIR, "the peers' virtualenv (default benchmarks/.peers)"),
+]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description="MinimalModbus (this checkout) side by side with a bare master, MinimalModbus 2.1.1 "
@@ -423,46 +443,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Peers are installed in a virtualenv under --peers-dir (" + ", ".join(PEER_PINS) + "). "
         "Exit status: 0 ok, 1 wrong values or a master failed, 2 bad usage, 130 interrupted.",
     )
-    parser.add_argument(
-        "--ports", type=_port_counts, default=[1], help="port counts, e.g. 1,8,32 (default 1)"
-    )
-    parser.add_argument(
-        "--masters", type=_names(MASTERS), default=list(MASTERS), help="subset of " + ",".join(MASTERS)
-    )
-    parser.add_argument(
-        "--workloads",
-        type=_names(list(WORKLOADS)),
-        default=list(WORKLOADS),
-        help="subset of " + ",".join(WORKLOADS),
-    )
-    parser.add_argument(
-        "--repeat", type=bench.positive(int), default=3, help="interleaved repetitions (default 3)"
-    )
-    parser.add_argument(
-        "--duration", type=bench.positive(float), default=2.0, help="seconds per run (default 2)"
-    )
-    parser.add_argument(
-        "--baudrate",
-        type=bench.positive(int),
-        default=115200,
-        help="port baudrate, sets the silence (default 115200)",
-    )
-    parser.add_argument(
-        "--timeout", type=bench.positive(float), default=0.05, help="port timeout in s (default 0.05)"
-    )
-    parser.add_argument(
-        "--strace",
-        type=int,
-        default=0,
-        metavar="N",
-        help="also count system calls per transaction (strace -c -f, N calls over all threads)",
-    )
-    parser.add_argument(
-        "--peers-dir",
-        type=Path,
-        default=DEFAULT_PEERS_DIR,
-        help=f"where the peers' virtualenv lives (default {DEFAULT_PEERS_DIR})",
-    )
+    for option, metavar, kind, default, text in OPTIONS:
+        parser.add_argument(option, metavar=metavar, type=kind, default=default, help=text)
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--markdown", action="store_true", help="print Markdown tables")
     output.add_argument("--json", action="store_true", help="print every run and the medians as JSON")
