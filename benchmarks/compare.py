@@ -332,7 +332,7 @@ SYSCALL_COLUMNS: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
 ]
 
 
-TEXT_COLUMNS = {"master", "version", "workload", "by name"}  # left-aligned in the text tables
+TEXT_COLUMNS = {"master", "version", "workload", "by name"}  # left-aligned
 
 
 def render(
@@ -343,7 +343,8 @@ def render(
     """An aligned text table, or a Markdown one."""
     cells = [[heading for heading, _ in columns]] + [[cell(row) for _, cell in columns] for row in rows]
     if markdown:
-        lines = ["| " + " | ".join(cells[0]) + " |", "|---|" + "---:|" * (len(columns) - 1)]
+        rule = "|" + "|".join("---" if heading in TEXT_COLUMNS else "---:" for heading in cells[0]) + "|"
+        lines = ["| " + " | ".join(cells[0]) + " |", rule]
         return lines + ["| " + " | ".join(row) + " |" for row in cells[1:]]
     widths = [max(len(row[column]) for row in cells) for column in range(len(columns))]
     return [

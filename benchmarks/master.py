@@ -25,6 +25,7 @@ import os
 import resource
 import select
 import sys
+import termios
 import threading
 import time
 from collections.abc import Callable
@@ -93,8 +94,9 @@ def pymodbus_call(config: RunConfig, port: str, index: int) -> Callable[[], Any]
 def bare_call(config: RunConfig, port: str, index: int) -> Callable[[], Any]:
     """A master that costs nothing: sleep the silence, os.write, select + os.read.
 
-    No checks and no decoding: it returns the reply's length, and the
-    expected value is taken to be met when the length is right.
+    No checks and no decoding: the expected value is taken to be met when
+    the reply's length is right. After a short reply it waits a timeout and
+    drops what came, so that one late reply does not shift all later ones.
     """
     request_hex, reply_bytes = config.bare_frames[index]
     request = bytes.fromhex(request_hex)
@@ -109,7 +111,11 @@ def bare_call(config: RunConfig, port: str, index: int) -> Callable[[], Any]:
             if not select.select([fd], [], [], timeout)[0]:
                 break
             received += len(os.read(fd, reply_bytes - received))
-        return expected_value(config.workload, index) if received == reply_bytes else received
+        if received == reply_bytes:
+            return expected_value(config.workload, index)
+        time.sleep(timeout)  # a late reply would be taken for the next one: let it come, drop it
+        termios.tcflush(fd, termios.TCIFLUSH)
+        return f"{received} of {reply_bytes} bytes"
 
     return call
 
