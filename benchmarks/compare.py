@@ -31,6 +31,7 @@ import argparse
 import json
 import os
 import platform
+import pstats
 import shutil
 import signal
 import statistics
@@ -41,7 +42,7 @@ import venv
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -246,6 +247,40 @@ def measure_syscalls(
 
 
 # ---------------------------------------------------------------------------
+# Where ours spends its time (cProfile)
+# ---------------------------------------------------------------------------
+
+
+def profile_ours(
+    port_count: int, workloads: Sequence[str], top: int, settings: Settings
+) -> list[dict[str, Any]]:
+    """One run of ours per workload under cProfile (thread CPU time): the ``top`` functions by own CPU."""
+    records = []
+    with lines(port_count, settings.silence) as opened, tempfile.TemporaryDirectory() as directory:
+        ports = [pair.path for pair, _ in opened]
+        for workload in workloads:
+            path = str(Path(directory) / f"{workload}.pstats")
+            config = {**master_config("ours", workload, ports, settings), "profile": path}
+            transactions = run_master(settings.pythons["ours"], config)["transactions"]
+            entries = pstats.Stats(path).stats  # type: ignore[attr-defined]  # (no stub for .stats)
+            total = sum(entry[2] for entry in entries.values())
+            ranked = sorted(entries.items(), key=lambda item: -item[1][2])[:top]
+            for (filename, line, function), (_, calls, own, cumulative, _) in ranked:
+                records.append(
+                    {
+                        "ports": port_count,
+                        "workload": workload,
+                        "function": f"{function} ({Path(filename).name}:{line})",
+                        "calls_per_tx": calls / transactions,
+                        "own_us_per_tx": 1e6 * own / transactions,
+                        "cumulative_us_per_tx": 1e6 * cumulative / transactions,
+                        "total_us_per_tx": 1e6 * total / transactions,
+                    }
+                )
+    return records
+
+
+# ---------------------------------------------------------------------------
 # Medians and paired ratios
 # ---------------------------------------------------------------------------
 
@@ -332,7 +367,7 @@ SYSCALL_COLUMNS: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
 ]
 
 
-TEXT_COLUMNS = {"master", "version", "workload", "by name"}  # left-aligned
+TEXT_COLUMNS = {"master", "version", "workload", "by name", "function"}  # left-aligned
 
 
 def render(
@@ -356,10 +391,27 @@ def render(
     ]
 
 
-def report(
-    rows: Sequence[dict[str, Any]], syscalls: Sequence[dict[str, Any]], args: argparse.Namespace
-) -> str:
-    """Tables per (ports, workload), then the system calls, then notes."""
+PROFILE_COLUMNS: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
+    ("ports", lambda row: str(row["ports"])),
+    ("workload", lambda row: row["workload"]),
+    ("function", lambda row: row["function"]),
+    ("calls/tx", _number(".1f", "calls_per_tx")),
+    ("own CPU us/tx", _number(".1f", "own_us_per_tx")),
+    ("cumulative CPU us/tx", _number(".1f", "cumulative_us_per_tx")),
+]
+
+
+@dataclass
+class Measurements:
+    """Everything one invocation measured."""
+
+    runs: list[dict[str, Any]]
+    syscalls: list[dict[str, Any]]
+    profile: list[dict[str, Any]]
+
+
+def report(measurements: Measurements, rows: Sequence[dict[str, Any]], args: argparse.Namespace) -> str:
+    """Tables per (ports, workload), then the system calls and the profile, then notes."""
     lines = [
         f"Python {platform.python_version()}, {platform.platform()}, {os.cpu_count()} CPUs; zero-delay "
         f"responders; baudrate {args.baudrate}, timeout {args.timeout * 1e3:g} ms; medians of "
@@ -370,24 +422,33 @@ def report(
             group = [row for row in rows if row["ports"] == port_count and row["workload"] == workload]
             lines += ["", f"{port_count} port(s), {port_count} thread(s), {workload}:", ""]
             lines += render(COLUMNS, group, args.markdown)
-    if syscalls:
+    if measurements.syscalls:
         lines += [
             "",
             "System calls per transaction (strace -c -f: N calls over all threads minus 0 calls):",
             "",
         ]
-        lines += render(SYSCALL_COLUMNS, syscalls, args.markdown)
+        lines += render(SYSCALL_COLUMNS, measurements.syscalls, args.markdown)
+    if measurements.profile:
+        totals = {(row["workload"], round(row["total_us_per_tx"], 1)) for row in measurements.profile}
+        total_text = ", ".join(f"{workload} {total} us" for workload, total in sorted(totals))
+        lines += [
+            "",
+            f"Where ours spends its CPU (cProfile, thread CPU time, inflated: {total_text} per transaction):",
+            "",
+        ]
+        lines += render(PROFILE_COLUMNS, measurements.profile, args.markdown)
     lines += [
         "",
         "ours/this: median over runs of ours divided by this master (CPU or p50 below 1, "
         "tx/s above 1: ours is better); tx/s / (K x 1 port): against K times the single-port rate",
     ]
-    for row in rows:
-        if row["wrong"]:
-            lines.append(
-                f"{row['ports']} port(s) {row['workload']} {row['master']}: {row['wrong']} wrong, "
-                f"first: {row['first_wrong']}"
-            )
+    lines += [
+        f"{row['ports']} port(s) {row['workload']} {row['master']}: {row['wrong']} wrong, "
+        f"first: {row['first_wrong']}"
+        for row in rows
+        if row["wrong"]
+    ]
     return "\n".join(lines)
 
 
@@ -433,6 +494,13 @@ OPTIONS: list[tuple[str, str, Callable[[str], Any], Any, str]] = [
         0,
         "also count system calls per transaction (strace -c -f, N calls in all)",
     ),
+    (
+        "--profile",
+        "N",
+        bench.positive(int, or_zero=True),
+        0,
+        "also profile ours (cProfile): the N functions with most own CPU",
+    ),
     ("--peers-dir", "DIR", Path, DEFAULT_PEERS_DIR, "the peers' virtualenv (default benchmarks/.peers)"),
 ]
 
@@ -462,36 +530,37 @@ def settings_for(args: argparse.Namespace) -> Settings:
     return Settings(args.baudrate, args.timeout, silence, args.duration, pythons)
 
 
+def measure_all(args: argparse.Namespace, settings: Settings) -> Measurements:
+    """The runs for every port count, then the system calls and the profile if asked for."""
+    runs, syscalls, profile = [], [], []
+    for count in args.ports:
+        runs += measure_ports(count, args.masters, args.workloads, args.repeat, settings)
+    if args.strace:
+        for count in args.ports:
+            syscalls += measure_syscalls(count, args.masters, args.workloads, args.strace, settings)
+    if args.profile:
+        profile = profile_ours(min(args.ports), args.workloads, args.profile, settings)
+    return Measurements(runs, syscalls, profile)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.strace and shutil.which("strace") is None:
         parser.error("--strace needs strace (e.g. apt-get install strace)")
     try:
-        settings = settings_for(args)
-        records = [
-            r
-            for count in args.ports
-            for r in measure_ports(count, args.masters, args.workloads, args.repeat, settings)
-        ]
-        syscalls = []
-        if args.strace > 0:
-            syscalls = [
-                r
-                for count in args.ports
-                for r in measure_syscalls(count, args.masters, args.workloads, args.strace, settings)
-            ]
+        measurements = measure_all(args, settings_for(args))
     except KeyboardInterrupt:
         print("compare.py: interrupted", file=sys.stderr)
         return 130
     except (RuntimeError, subprocess.SubprocessError, OSError) as error:
         print(f"compare.py: {error}", file=sys.stderr)
         return 1
-    rows = aggregate(records)
+    rows = aggregate(measurements.runs)
     if args.json:
-        print(json.dumps({"runs": records, "medians": rows, "syscalls": syscalls}, indent=2))
+        print(json.dumps({**asdict(measurements), "medians": rows}, indent=2))
     else:
-        print(report(rows, syscalls, args))
+        print(report(measurements, rows, args))
     return 1 if any(row["wrong"] for row in rows) else 0
 
 

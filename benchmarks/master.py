@@ -19,9 +19,11 @@ context switches over the measured window (``RUSAGE_SELF``: all threads).
 
 from __future__ import annotations
 
+import cProfile
 import importlib
 import json
 import os
+import pstats
 import resource
 import select
 import sys
@@ -51,6 +53,7 @@ class RunConfig:
     calls: int | None = None  # exactly this many calls per thread (strace runs)
     repo_root: str | None = None  # ours: import minimalmodbus from here
     bare_frames: list[tuple[str, int]] = field(default_factory=list)  # per port: request hex, reply bytes
+    profile: str | None = None  # write cProfile statistics of the measured window here
 
 
 def expected_value(workload: str, index: int) -> Any:
@@ -135,6 +138,7 @@ class ThreadLog:
     latencies: list[float] = field(default_factory=list)
     wrong: int = 0
     first_wrong: str | None = None
+    profiler: cProfile.Profile | None = None  # with RunConfig.profile: this thread's
 
 
 def poll(
@@ -149,6 +153,8 @@ def poll(
     for _ in range(WARM_UP_CALLS):
         call()
     start.wait()
+    if log.profiler is not None:
+        log.profiler.enable()
     count = 0
     clock = time.perf_counter
     while (count < config.calls) if config.calls is not None else (clock() < deadline[0]):
@@ -162,6 +168,16 @@ def poll(
         if outcome != expected:
             log.wrong += 1
             log.first_wrong = log.first_wrong or repr(outcome)[:200]
+    if log.profiler is not None:
+        log.profiler.disable()
+
+
+def save_profile(profilers: list[cProfile.Profile], path: str) -> None:
+    """All threads' statistics in one pstats file."""
+    statistics = pstats.Stats(profilers[0])
+    for profiler in profilers[1:]:
+        statistics.add(profiler)
+    statistics.dump_stats(path)
 
 
 def percentile(sorted_values: list[float], fraction: float) -> float:
@@ -179,7 +195,8 @@ def run(config: RunConfig) -> dict[str, Any]:
         sys.path.insert(0, config.repo_root)
     make = MAKERS[config.driver]
     calls = [make(config, port, index) for index, port in enumerate(config.ports)]
-    logs = [ThreadLog() for _ in calls]
+    # Thread CPU time, not wall time: where the CPU goes, not where the thread waits.
+    logs = [ThreadLog(profiler=cProfile.Profile(time.thread_time) if config.profile else None) for _ in calls]
     start = threading.Barrier(len(calls) + 1)
     deadline = [time.perf_counter() + 3600.0]  # set for real once all are warm
     threads = [
@@ -199,6 +216,8 @@ def run(config: RunConfig) -> dict[str, Any]:
     wall = time.perf_counter() - wall_before
     cpu = time.process_time() - cpu_before
     usage = resource.getrusage(resource.RUSAGE_SELF)
+    if config.profile:
+        save_profile([log.profiler for log in logs if log.profiler is not None], config.profile)
     return summarize(
         config,
         logs,
