@@ -8,8 +8,8 @@ Each run starts ``master.py`` (the measured process) with one master:
   inter-frame ``time.sleep``, no checks: the floor of this machine;
 - ``mm211``: MinimalModbus 2.1.1, and ``pymodbus``: its synchronous
   ``ModbusSerialClient`` with the RTU framer. Both come from a virtualenv
-  that this script creates (``benchmarks/.peers/``, ignored by git); they
-  are never dependencies of the package or its tests.
+  that this script creates (``~/.cache/minimalmodbus-bench/venv``); they are
+  never dependencies of the package or its tests.
 
 K pseudo-terminal pairs each get a zero-delay responder of ``bench.py`` (the
 simulator's slave, in its own child process). The measured process opens
@@ -50,7 +50,8 @@ import bench  # the responder, the pty pair and the request frames (benchmarks/ 
 
 BENCH_DIR = Path(__file__).resolve().parent
 MASTER_SCRIPT = BENCH_DIR / "master.py"
-DEFAULT_PEERS_DIR = BENCH_DIR / ".peers"
+# Outside the checkout: "graft benchmarks" would put a virtualenv in the source archive.
+DEFAULT_PEERS_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "minimalmodbus-bench"
 # The peers under test, pinned: change a pin and the virtualenv is rebuilt.
 PEER_PINS = ("minimalmodbus==2.1.1", "pymodbus==3.16.1", "pyserial==3.5")
 MASTERS = ("bare", "ours", "mm211", "pymodbus")
@@ -501,7 +502,13 @@ OPTIONS: list[tuple[str, str, Callable[[str], Any], Any, str]] = [
         0,
         "also profile ours (cProfile): the N functions with most own CPU",
     ),
-    ("--peers-dir", "DIR", Path, DEFAULT_PEERS_DIR, "the peers' virtualenv (default benchmarks/.peers)"),
+    (
+        "--peers-dir",
+        "DIR",
+        Path,
+        DEFAULT_PEERS_DIR,
+        "the peers' virtualenv (default ~/.cache/minimalmodbus-bench)",
+    ),
 ]
 
 
