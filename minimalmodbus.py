@@ -149,6 +149,9 @@ _FIXED_SILENCE = 0.00175
 _MAX_RTU_FRAME_BYTES = 256
 _MAX_ASCII_FRAME_BYTES = 513
 
+# What 2.x gave _communicate when it could not predict the response size.
+_2X_UNKNOWN_SIZE = 1000
+
 # Modbus Messaging on TCP/IP Implementation Guide §3.1.3, §4.1: MBAP header
 # (transaction id, protocol id 0, length, unit id), length 2..254, port 502.
 _MODE_TCP = "tcp"
@@ -251,6 +254,14 @@ class LocalEchoError(MasterReportedException):
 
 class InvalidResponseError(MasterReportedException):
     """Something came back, but it is not a valid answer to the request."""
+
+
+class PortError(MasterReportedException, serial.SerialException):
+    """The port cannot be opened, or failed during a transaction (its error is the cause).
+
+    A ``MasterReportedException``, and also a ``serial.SerialException``, which
+    2.x let through, so programs that catch that keep working.
+    """
 
 
 class PortTypeError(MasterReportedException, TypeError):
@@ -569,7 +580,7 @@ def _shared_port(name: str) -> SerialPort:
             if port is None:
                 port = _serialports[key] = network_port or _create_port(name)
     except _PORT_OR_SETTING_ERRORS as error:
-        raise MasterReportedException(f"Could not open port {name!r}: {error}") from error
+        raise PortError(f"Could not open port {name!r}: {error}") from error
     return port if isinstance(port, _NetworkPort) else _opened(port, repr(name))
 
 
@@ -596,9 +607,9 @@ def _opened(port: SerialPort, description: str) -> SerialPort:
             if not port.is_open:
                 port.open()
     except _PORT_OR_SETTING_ERRORS as error:
-        raise MasterReportedException(f"Failed to open serial port {description}: {error}") from error
+        raise PortError(f"Failed to open serial port {description}: {error}") from error
     if not port.is_open:
-        raise MasterReportedException(f"Failed to open serial port {description}: it stays closed")
+        raise PortError(f"Failed to open serial port {description}: it stays closed")
     return port
 
 
@@ -731,13 +742,24 @@ def _read_arrived(port: SerialPort, count: int, wanted: int) -> bytes:
     fd = _plain_fd(port, "read")
     if fd is None or wanted <= count:
         return port.read(count)
-    ready, _, _ = select.select([fd], [], [], _port_timeout(port))
+    abort = getattr(port, "pipe_abort_read_r", None)  # pyserial's cancel_read() writes to it
+    ready, _, _ = select.select([fd] if abort is None else [fd, abort], [], [], _port_timeout(port))
+    if abort is not None and abort in ready:
+        os.read(abort, 1000)
+        return b""
     if not ready:
         return b""
     data = os.read(fd, wanted)
     if not data:  # as pyserial says it
         raise serial.SerialException("device reports readiness to read but returned no data")
     return data
+
+
+def _flush(port: SerialPort) -> None:
+    """Wait until what was written has left the port (pyserial's ``flush``), where it can."""
+    flush = getattr(port, "flush", None)
+    if flush is not None:
+        flush()
 
 
 def _wait_for_input(port: SerialPort, until: float) -> None:
@@ -1049,7 +1071,7 @@ class Instrument:
             signed=signed,
             payloadformat=_Payloadformat.REGISTER,
         )
-        return value
+        return _whole_as_int(value)
 
     def write_register(
         self,
@@ -1602,11 +1624,19 @@ class Instrument:
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _attempt(self, request: _Request) -> bytes:
-        """One transaction of a request, through a 2.x subclass's own ``_communicate`` if it has one."""
-        if type(self)._communicate is Instrument._communicate:
+        """One transaction of a request, through a ``_communicate`` of a 2.x subclass (or patch) if any.
+
+        Such a ``_communicate`` is given what 2.x gave it: 0 when nothing is
+        read, else the predicted size, or 1000 when 2.x could not predict it.
+        """
+        if getattr(self._communicate, "__func__", None) is Instrument._communicate:
             return self._transact(request, checked=True)
-        response = self._communicate(request.frame, request.response_size)
-        return _check_response(request, response) if request.response_size else b""
+        size = request.response_size
+        if size < 0 or (size and not self.precalculate_read_size):
+            size = _2X_UNKNOWN_SIZE
+        return self._transact(
+            request, checked=True, communicate=lambda: self._communicate(request.frame, size)
+        )
 
     def _communicate(self, request: bytes, number_of_bytes_to_read: int) -> bytes:
         """Write a request frame and read the response frame: raw bytes out and in (2.x).
@@ -1635,6 +1665,8 @@ class Instrument:
         _checked_bytes(request, "request")
         _checked_int(number_of_bytes_to_read, "number_of_bytes_to_read", -1, 2**31)
         slaveaddress, functioncode = _FORMATS[framing].header(request)  # a frame we did not build
+        if number_of_bytes_to_read > _FORMATS[framing].max_frame_bytes:  # 2.x's 1000: "read what comes"
+            number_of_bytes_to_read = -1
         return self._transact(
             _Request(framing, slaveaddress, functioncode, b"", request, number_of_bytes_to_read, None),
             checked=False,
@@ -1644,17 +1676,20 @@ class Instrument:
         """The frame format of this instrument's line: its mode, or Modbus TCP on a network port."""
         return _MODE_TCP if isinstance(self.serial, _NetworkPort) else self.mode
 
-    def _transact(self, request: _Request, checked: bool) -> bytes:
+    def _transact(
+        self, request: _Request, checked: bool, communicate: Callable[[], bytes] | None = None
+    ) -> bytes:
         """One transaction under the port's lock; the one place where a failure is remembered.
 
         Returns the checked response payload, or (``checked`` False) the raw
-        response. Port errors become ``MasterReportedException``.
+        response. Port errors become a ``PortError``. ``communicate``: a 2.x
+        subclass's own ``_communicate``, to use instead of the steps here.
         """
         port: SerialPort = self.serial
         state = _port_state(port)
         with state.lock:
             try:
-                response = self._exchange(port, state, request)
+                response = communicate() if communicate else self._exchange(port, state, request)
                 if checked and request.response_size:
                     return _check_response(request, response)
                 return response
@@ -1667,7 +1702,7 @@ class Instrument:
                 state.remember_fault(request.slaveaddress)
                 _close_quietly(port)
                 message = f"Port error on {_port_name(port)!r}: {error}"
-                raise MasterReportedException(message, request.frame) from error
+                raise PortError(message, request.frame) from error
             finally:
                 if self.close_port_after_each_call:
                     _close_quietly(port)
@@ -1684,6 +1719,8 @@ class Instrument:
             write_end = _now()
             if self.handle_local_echo and _FORMATS[request.mode].serial_line:
                 self._discard_echo(port, request.frame)
+            if request.slaveaddress == _BROADCAST_ADDRESS or not request.response_size:
+                _flush(port)  # nothing to read: let the frame leave before the delay counts (2.x)
             if request.slaveaddress == _BROADCAST_ADDRESS:
                 self._note(f"Broadcast: waiting {self.broadcast_delay * 1000:.1f} ms")
                 _sleep(self.broadcast_delay)
@@ -1703,7 +1740,7 @@ class Instrument:
             wire_end = write_end + wire_bytes * _character_time(port)
             response = frame_format.read_frame(port, request, silence, wire_end)
         else:
-            response = port.read(frame_format.max_frame_bytes)
+            response = _completed(port, frame_format, port.read(frame_format.max_frame_bytes))
         self._roundtrip_time = _now() - write_end
         self._note_bytes("Response from instrument", response, self._roundtrip_time)
         if not response:
@@ -2217,6 +2254,23 @@ def _read_frame(
     return received[:end]  # bytes read past the end of a frame (see _read_arrived) are not its own
 
 
+def _completed(port: SerialPort, frame_format: _FrameFormat, received: bytes) -> bytes:
+    """What a read to the timeout (2.x) got, read on to the end its header tells if it is short.
+
+    On a slow line a long answer may still be arriving when the timeout ends
+    the first read.
+    """
+    while True:
+        content = frame_format.content(received)
+        length = _response_length(content) if len(content) >= 3 else None
+        if length is None or len(received) >= frame_format.wire_length(length, complete=True):
+            return received
+        more = _read_to(port, received, frame_format.wire_length(length, complete=True))
+        if len(more) == len(received):  # a whole timeout without a byte
+            return received
+        received = more
+
+
 def _read_by_layout(
     port: SerialPort, frame_format: _FrameFormat, received: bytes, request: _Request, silence: float
 ) -> tuple[bytes, int | None]:
@@ -2582,11 +2636,13 @@ def _scale_up(value: float, number_of_decimals: int) -> int:
 
 
 def _scale_down(register: int, number_of_decimals: int) -> int | float:
-    """A register value divided by 10**decimals: an int when whole (as 2.x), else a float."""
-    if not number_of_decimals:
-        return register
-    value = register / 10**number_of_decimals
-    return int(value) if value.is_integer() else value
+    """A register value divided by 10**decimals (a float when decimals > 0, as 2.x's _generic_command)."""
+    return register / 10**number_of_decimals if number_of_decimals else register
+
+
+def _whole_as_int(value: float) -> float:
+    """An int when the value is whole, as 2.x's read_register returns it."""
+    return int(value) if value == int(value) else value
 
 
 def _encode_registers(values: Sequence[int], signed: bool) -> bytes:
@@ -2757,7 +2813,9 @@ def register_to_value(register: int, number_of_decimals: int = 0, signed: bool =
     _checked_int(register, "register", 0, _MAX_REGISTER_VALUE)
     _checked_int(number_of_decimals, "number_of_decimals", 0, _MAX_DECIMALS)
     _check_bool(signed, "signed")
-    return _scale_down(register_to_signed(register) if signed else register, number_of_decimals)
+    return _whole_as_int(
+        _scale_down(register_to_signed(register) if signed else register, number_of_decimals)
+    )
 
 
 def _count_of(registers: object, counts: tuple[int, ...]) -> int:
@@ -2976,6 +3034,9 @@ def _check_numerical(
     """2.x: TypeError unless an int or float, ValueError outside minvalue..maxvalue."""
     if not isinstance(inputvalue, (int, float)):
         raise TypeError(f"The {description} must be numerical. Given: {inputvalue!r}")
+    for limit, name in ((minvalue, "minvalue"), (maxvalue, "maxvalue")):
+        if not isinstance(limit, (int, float, type(None))):
+            raise TypeError(f"The {name} must be numeric or None. Given: {limit!r}")
     if minvalue is not None and inputvalue < minvalue:
         raise ValueError(f"The {description} is too small: {inputvalue}, but minimum value is {minvalue}.")
     if maxvalue is not None and inputvalue > maxvalue:
@@ -2996,7 +3057,7 @@ def _embed_payload(slaveaddress: int, mode: str, functioncode: int, payloaddata:
     _checked_int(slaveaddress, "slaveaddress", _BROADCAST_ADDRESS, _MAX_SLAVE_ADDRESS)
     _check_choice(mode, "mode", (MODE_RTU, MODE_ASCII))
     _checked_int(functioncode, "functioncode", 1, 127)
-    return _new_request(mode, slaveaddress, functioncode, _checked_payload(payloaddata)).frame
+    return _FORMATS[mode].build(bytes((slaveaddress, functioncode)) + _checked_payload(payloaddata))
 
 
 def _get_diagnostic_string() -> str:

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import serial
 from conftest import FakeClock, as_dummy
 from frames import frame, rtu, wire_time
 
@@ -431,3 +432,145 @@ def test_9_dummy_serial_reset_restores_the_configuration(monkeypatch: pytest.Mon
     assert dummy_serial.NO_DATA_PRESENT == b""
     assert dummy_serial.VERBOSE is False
     assert dummy_serial.RESPONDER is None
+
+
+# ---------------------------------------------------------------------------
+# What a review against 2.1.1 found (issue 10's promise: 2.x programs run unchanged)
+# ---------------------------------------------------------------------------
+
+
+def test_communicate_patched_on_an_instance_is_used(dummy: dict[bytes, bytes]) -> None:
+    # mock.patch.object(instrument, "_communicate", ...) as 2.x test suites do
+    instrument = Instrument(PORT, 1)
+    answer = rtu(h("01 03 02 00 2a"))
+    calls: list[tuple[bytes, int]] = []
+
+    def fake(request: bytes, number_of_bytes_to_read: int) -> bytes:
+        calls.append((request, number_of_bytes_to_read))
+        return answer
+
+    instrument._communicate = fake  # type: ignore[method-assign]
+    assert instrument.read_register(5) == 42
+    assert calls == [(rtu(h("01 03 0005 0001")), 7)]
+
+
+class SizeLogger(Instrument):
+    """A 2.x vendor driver's _communicate that reads what it is told to."""
+
+    def __init__(self, port: str) -> None:
+        super().__init__(port, 1)
+        self.sizes: list[int] = []
+
+    def _communicate(self, request: bytes, number_of_bytes_to_read: int) -> bytes:
+        self.sizes.append(number_of_bytes_to_read)
+        return super()._communicate(request, number_of_bytes_to_read)
+
+
+def test_overridden_communicate_gets_the_sizes_2x_gave(dummy: dict[bytes, bytes]) -> None:
+    dummy[rtu(h("01 41 0001"))] = rtu(h("01 41 02 abcd"))  # a vendor function code
+    dummy[rtu(h("01 03 0005 0001"))] = rtu(h("01 03 02 002a"))
+    dummy[rtu(h("00 06 0001 0003"))] = b""
+    driver = SizeLogger(PORT)
+    assert driver._perform_command(0x41, h("0001")) == h("02 abcd")  # unknown length: 1000
+    assert driver.read_register(5) == 42  # predicted: 7
+    driver.precalculate_read_size = False
+    assert driver.read_register(5) == 42  # not predicted: 1000
+    driver.address = 0
+    driver.broadcast_delay = 0
+    driver.write_register(1, 3, functioncode=6)  # broadcast: 0
+    assert driver.sizes == [1000, 7, 1000, 0]
+
+
+def test_overridden_communicate_still_never_takes_a_late_answer(
+    dummy: dict[bytes, bytes], fake_clock: FakeClock
+) -> None:
+    # A corrupt answer to the first request, then that request's good answer 10 ms
+    # late (100); the second request's own answer (200) comes 30 ms after it
+    driver = SizeLogger(PORT)
+    answers = iter(
+        [
+            [(0.0, h("01 03 02 00 64 00 00")), (0.010, rtu(h("01 03 02 0064")))],
+            [(0.030, rtu(h("01 03 02 00c8")))],
+        ]
+    )
+    driver.serial.responder = lambda request: next(answers)
+    with pytest.raises(minimalmodbus.InvalidResponseError):
+        driver.read_register(0)
+    assert driver.read_register(1) == 200
+
+
+def test_port_errors_are_also_serial_exceptions() -> None:
+    # 2.x let pyserial's SerialException through; programs catch it to reconnect
+    with pytest.raises(serial.SerialException) as caught:
+        Instrument("/dev/ttyNOSUCHPORT", 1)
+    assert isinstance(caught.value, minimalmodbus.MasterReportedException)
+
+
+def test_write_only_exchange_waits_for_the_frame_to_leave(
+    dummy: dict[bytes, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 2.x called serial.flush() when nothing is read, before the broadcast delay
+    everyone = Instrument(PORT, 0)
+    everyone.broadcast_delay = 0
+    port = everyone.serial
+    calls: list[str] = []
+
+    def recording(member: str) -> Any:
+        original = getattr(port, member)
+
+        def call(*args: Any) -> Any:
+            calls.append(member)
+            return original(*args)
+
+        return call
+
+    for member in ("write", "flush", "read"):
+        monkeypatch.setattr(port, member, recording(member))
+    everyone.write_register(1, 5)
+    assert calls == ["write", "flush"]
+
+
+def test_communicate_with_2x_size_1000_waits_one_timeout(
+    dummy: dict[bytes, bytes], fake_clock: FakeClock
+) -> None:
+    # 2.x vendors pass 1000 ("read what comes"); a silent slave costs one timeout,
+    # not the wire time of 1000 bytes (at 9600 baud: over a second)
+    instrument = Instrument(PORT, 1)
+    instrument.serial.baudrate = 9600
+    request = rtu(h("01 03 0000 0001"))
+    dummy[request] = b""
+    start = fake_clock.time
+    with pytest.raises(NoResponseError):
+        instrument._communicate(request, 1000)
+    assert fake_clock.time - start == pytest.approx(0.05, abs=0.005)
+
+
+def test_long_answer_without_precalculated_size(dummy: dict[bytes, bytes]) -> None:
+    # 2.x tests read 60 registers with precalculate_read_size False: the 125-byte
+    # answer takes longer than the 0.05 s timeout to cross a 19200 baud line
+    request = rtu(h("01 03 0000 003c"))
+    dummy[request] = rtu(bytes.fromhex("01 03 78") + bytes.fromhex("0007") * 60)
+    instrument = Instrument(PORT, 1)
+    instrument.precalculate_read_size = False
+    assert instrument.read_registers(0, 60) == [7] * 60
+
+
+def test_generic_command_returns_2x_floats_with_decimals(dummy: dict[bytes, bytes]) -> None:
+    dummy[rtu(h("01 03 0100 0001"))] = rtu(h("01 03 02 0064"))
+    instrument = Instrument(PORT, 1)
+    value = instrument._generic_command(
+        3,
+        0x100,
+        number_of_decimals=1,
+        number_of_registers=1,
+        payloadformat=minimalmodbus._Payloadformat.REGISTER,
+    )
+    assert value == 10.0 and type(value) is float  # 2.x: only read_register makes it an int
+    assert instrument.read_register(0x100, 1) == 10 and type(instrument.read_register(0x100, 1)) is int
+
+
+def test_legacy_helpers_as_2x() -> None:
+    # _embed_payload frames any slave address (2.x did not refuse reads to 0)
+    assert minimalmodbus._embed_payload(0, "rtu", 3, h("0000 0001")) == rtu(h("00 03 0000 0001"))
+    with pytest.raises(TypeError, match="The maxvalue must be numeric or None"):
+        minimalmodbus._check_numerical(1, 0, "3")  # type: ignore[arg-type]

@@ -699,7 +699,7 @@ def test_no_answer_waits_one_timeout(
 
     def select_(*args: Any) -> Any:
         ready = original_select(*args)
-        if args[0] == [port.fd] and not ready[0]:
+        if port.fd in args[0] and not ready[0]:
             timed_out.append("select")
         return ready
 

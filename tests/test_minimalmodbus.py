@@ -310,14 +310,16 @@ def test_scale_up(value: float, number_of_decimals: int, register: int) -> None:
 @pytest.mark.parametrize(
     "register, number_of_decimals, value",
     [
-        (2000, 1, 200),  # DTB4824 recording: 0x07D0 with one decimal; whole, so an int (2.x)
+        # As 2.x's _generic_command: a float with decimals (read_register then gives
+        # an int when the value is whole, test_call and test_compat_2x.py)
+        (2000, 1, 200.0),  # DTB4824 recording: 0x07D0 with one decimal
         (3258, 1, 325.8),
         (186, 1, 18.6),
-        (150, 1, 15),  # whole: 15, not 15.0 (2.x, issue 10 item 1)
+        (150, 1, 15.0),
         (65535, 10, 6.5535e-06),
         (-5, 1, -0.5),
-        (-20, 1, -2),
-        (0, 3, 0),
+        (-20, 1, -2.0),
+        (0, 3, 0.0),
         (2000, 0, 2000),  # an int without decimals
     ],
 )
@@ -578,7 +580,7 @@ def test_register_round_trip_with_decimals(data: bytes, number_of_decimals: int,
         ("8000", 0, True, -32768),
         ("7fff", 0, True, 32767),
         ("8000", 1, True, -3276.8),
-        ("07d0", 1, False, 200),  # whole: an int, as 2.x,
+        ("07d0", 1, False, 200.0),  # _generic_command's value, a float as in 2.x
     ],
 )
 def test_register_values(data: str, number_of_decimals: int, signed: bool, value: float) -> None:

@@ -876,7 +876,8 @@ def test_port_error_becomes_master_reported_exception(
     failing_port.fail(member, error)
     with pytest.raises(minimalmodbus.MasterReportedException) as caught:
         instrument.read_register(0)
-    assert type(caught.value) is minimalmodbus.MasterReportedException
+    assert type(caught.value) is minimalmodbus.PortError  # a MasterReportedException
+    assert isinstance(caught.value, serial.SerialException)  # as 2.x let through
     assert caught.value.__cause__ is error
     assert caught.value.request == FRAMES[MODE_RTU]["READ_0"]
     assert not failing_port.is_open
@@ -1757,3 +1758,25 @@ def test_non_blocking_pty_port_waits_in_select(pty_slave: PtySlaves, monkeypatch
     monkeypatch.setattr(select, "select", counting_select)
     assert instrument.read_register(7) == 1007
     assert len(waits) <= 10, waits
+
+
+def test_cancel_read_ends_the_wait_for_an_answer(pty_slave: PtySlaves) -> None:
+    # pyserial's cancel_read() from another thread ends a waiting read (2.x:
+    # NoResponseError at once), also the lean read's select
+    instrument = pty_instrument(pty_slave, 9, timeout=30.0)  # slave 9: nobody answers
+    port = instrument.serial
+    cancelled = threading.Event()
+
+    def cancel_once_waiting() -> None:
+        while not cancelled.is_set():
+            port.cancel_read()
+            cancelled.wait(0.05)
+
+    canceller = threading.Thread(target=cancel_once_waiting, daemon=True)
+    canceller.start()
+    try:
+        with pytest.raises(minimalmodbus.NoResponseError):
+            instrument.read_register(0)  # would wait 30 s without the cancel
+    finally:
+        cancelled.set()
+        canceller.join()
