@@ -699,6 +699,16 @@ def _build_parser() -> argparse.ArgumentParser:
     write = commands.add_parser("write", parents=[port, values], help="write values")
     write.add_argument("values", nargs="+", help="values to write (a text for string)")
     write.set_defaults(handler=_command_write)
+    _add_monitor_command(commands, port, values)
+    _add_scan_command(commands, port)
+    _add_simulator_commands(commands)
+    return parser
+
+
+def _add_monitor_command(
+    commands: Any, port: argparse.ArgumentParser, values: argparse.ArgumentParser
+) -> None:
+    """``monitor``: poll values at an interval."""
     monitor = commands.add_parser("monitor", parents=[port, values], help="poll values at an interval")
     monitor.add_argument(
         "--interval", type=_seconds(allow_zero=True), default=1.0, help="seconds between polls (default 1)"
@@ -710,6 +720,10 @@ def _build_parser() -> argparse.ArgumentParser:
         help="polls to make (default 0: until Ctrl-C); exit status 1 if the last poll failed",
     )
     monitor.set_defaults(handler=_command_monitor)
+
+
+def _add_scan_command(commands: Any, port: argparse.ArgumentParser) -> None:
+    """``scan``: find the slaves that answer (unit ids on a network port)."""
     scan = commands.add_parser("scan", parents=[port], help="find the slaves that answer")
     scan.add_argument(
         "--from",
@@ -736,8 +750,6 @@ def _build_parser() -> argparse.ArgumentParser:
         help="holding register to probe (default 0)",
     )
     scan.set_defaults(handler=_command_scan)
-    _add_simulator_commands(commands)
-    return parser
 
 
 def _add_simulator_commands(commands: Any) -> None:
@@ -889,6 +901,12 @@ def _value_options() -> argparse.ArgumentParser:
         default=1,
         help="number of values (registers for a string; default 1)",
     )
+    _add_format_options(options)
+    return options
+
+
+def _add_format_options(options: argparse.ArgumentParser) -> None:
+    """Options that say how values sit in registers: word order and decimals."""
     options.add_argument(
         "-B",
         dest="byteorder",
@@ -908,7 +926,6 @@ def _value_options() -> argparse.ArgumentParser:
         default=0,
         help="decimals of uint16 and int16 values, 0..10 (default 0)",
     )
-    return options
 
 
 def _sleep(seconds: float) -> None:
