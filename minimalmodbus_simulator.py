@@ -1537,13 +1537,23 @@ class NetworkServer:
         requests: Every request received, in order.
     """
 
-    def __init__(self, bus: SimulatedBus, host: str = "127.0.0.1", port: int = 0, datagrams: bool = False):
+    def __init__(
+        self,
+        bus: SimulatedBus,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        datagrams: bool = False,
+        rtu_frames: bool = False,
+    ):
         if not isinstance(bus, SimulatedBus):
             raise TypeError(f"Simulator: bus must be a SimulatedBus, not {bus!r}")
         _check_int(port, "port", 0, 65535)
+        if rtu_frames and (datagrams or bus.mode != MODE_RTU):
+            raise ValueError("Simulator: RTU frames are served over TCP, from a bus in RTU mode")
         self.bus = bus
         self.requests: list[bytes] = []
         self.datagrams = datagrams
+        self.rtu_frames = rtu_frames
         self._server = (_UdpServer if datagrams else _TcpServer)((host, port), self)
         self._thread: threading.Thread | None = None
 
@@ -1568,9 +1578,10 @@ class NetworkServer:
 
     @property
     def url(self) -> str:
-        """The port name a master opens, e.g. ``tcp://127.0.0.1:1502``."""
+        """The port name a master opens: ``tcp://127.0.0.1:1502``, ``udp://...``, ``socket://...`` (RTU)."""
         host, port = self.address
-        return f"{'udp' if self.datagrams else 'tcp'}://{host}:{port}"
+        scheme = "socket" if self.rtu_frames else "udp" if self.datagrams else "tcp"
+        return f"{scheme}://{host}:{port}"
 
     @property
     def is_running(self) -> bool:
@@ -1608,6 +1619,9 @@ class _TcpHandler(socketserver.BaseRequestHandler):
         connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.server.connections.add(connection)
         try:
+            if self.server.simulator.rtu_frames:
+                self._serve_rtu_frames(connection)
+                return
             while True:
                 header = _receive_exactly(connection, _MBAP_HEADER.size - 1)
                 if header is None:
@@ -1623,6 +1637,26 @@ class _TcpHandler(socketserver.BaseRequestHandler):
             return
         finally:
             self.server.connections.discard(connection)
+
+    def _serve_rtu_frames(self, connection: socket.socket) -> None:
+        """RTU frames over TCP (pyserial's ``socket://``): each request to the bus, its answer back in time."""
+        simulator = self.server.simulator
+        received = b""
+        while True:
+            length = rtu_request_length(received)
+            while (length is not None and len(received) < length) or not received:
+                more = connection.recv(_MAX_RTU_FRAME_BYTES)
+                if not more:
+                    return
+                received += more
+                length = rtu_request_length(received)
+            cut = len(received) if length is None else length  # unknown layout: what came in one piece
+            frame, received = received[:cut], received[cut:]
+            simulator.requests.append(frame)
+            start = time.monotonic()
+            for delay, data in simulator.bus(frame):
+                time.sleep(max(0.0, start + delay - time.monotonic()))
+                connection.sendall(data)
 
 
 def _receive_exactly(connection: socket.socket, size: int) -> bytes | None:

@@ -496,3 +496,32 @@ def test_simulate_tcp_process_with_our_command_line_and_mbpoll() -> None:
         process.wait(timeout=10)
         if process.stdout is not None:
             process.stdout.close()
+
+
+# ---------------------------------------------------------------------------
+# RTU over TCP (pyserial's socket://): the simulator serves it too
+# ---------------------------------------------------------------------------
+
+
+def test_rtu_over_tcp_through_socket_urls() -> None:
+    bus = slaves()
+    with simulator.NetworkServer(bus, rtu_frames=True) as server:
+        assert server.url.startswith("socket://127.0.0.1:")
+        instrument = instrument_on(server.url)
+        assert instrument._framing() == minimalmodbus.MODE_RTU  # CRC and all, not MBAP
+        assert instrument.read_registers(0, 3) == [0, 10, 20]
+        instrument.write_register(3, 77)
+        assert bus.slaves[1].holding_registers[3] == 77
+        with pytest.raises(minimalmodbus.IllegalRequestError):
+            instrument.read_register(500)
+        bus.inject(simulator.Fault.BAD_CHECKSUM)
+        with pytest.raises(minimalmodbus.InvalidResponseError, match="Checksum error"):
+            instrument.read_register(1)
+        assert instrument.read_register(1) == 10
+        assert server.requests[0] == bytes.fromhex("01 03 0000 0003 05cb")
+        instrument.close()
+
+
+def test_rtu_frames_need_tcp_and_an_rtu_bus() -> None:
+    with pytest.raises(ValueError, match="RTU frames are served over TCP"):
+        simulator.NetworkServer(slaves(), datagrams=True, rtu_frames=True)
