@@ -1639,7 +1639,7 @@ class _TcpHandler(socketserver.BaseRequestHandler):
             self.server.connections.discard(connection)
 
     def _serve_rtu_frames(self, connection: socket.socket) -> None:
-        """RTU frames over TCP (pyserial's ``socket://``): each request to the bus, its answer back in time."""
+        """RTU frames over TCP (pyserial's ``socket://``): each request to the bus, its answer in time."""
         simulator = self.server.simulator
         received = b""
         while True:
