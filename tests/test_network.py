@@ -525,3 +525,27 @@ def test_rtu_over_tcp_through_socket_urls() -> None:
 def test_rtu_frames_need_tcp_and_an_rtu_bus() -> None:
     with pytest.raises(ValueError, match="RTU frames are served over TCP"):
         simulator.NetworkServer(slaves(), datagrams=True, rtu_frames=True)
+
+
+def test_other_function_codes_over_the_network() -> None:
+    # 7, 8, 11, 12, 17, 20, 21, 24, 43/14 through MBAP, as on a serial line
+    slave = simulator.SimulatedSlave(
+        holding_registers={0: 1},
+        exception_status=0x6D,
+        slave_id=b"\x2a\xff",
+        file_records={4: {record: 100 + record for record in range(10)}},
+        fifo_queues={0x04DE: [0x01B8, 0x1284]},
+        device_identification={0: b"Company", 1: b"Product", 2: b"V1.0"},
+    )
+    with simulator.NetworkServer(simulator.SimulatedBus({1: slave})) as server:
+        instrument = instrument_on(server.url)
+        assert instrument.read_exception_status() == 0x6D
+        assert instrument.diagnostics(0, 0xA537) == 0xA537
+        assert instrument.read_comm_event_counter()[0] == 0
+        assert instrument.read_comm_event_log().status == 0
+        assert instrument.report_slave_id() == b"\x2a\xff"
+        assert instrument.read_file_record(4, 1, 2) == [101, 102]
+        instrument.write_file_record(4, 7, [0x06AF])
+        assert slave.file_records[4][7] == 0x06AF
+        assert instrument.read_fifo_queue(0x04DE) == [0x01B8, 0x1284]
+        assert instrument.read_device_identification() == {0: b"Company", 1: b"Product", 2: b"V1.0"}
