@@ -162,6 +162,7 @@ _MAX_MBAP_LENGTH = 254
 _MAX_MBAP_BYTES = _MBAP_HEADER_BYTES - 1 + _MAX_MBAP_LENGTH
 _TRANSACTION_IDS = itertools.count(1)  # taken modulo 65536
 _CONNECT_TIMEOUT = 3.0  # seconds; the port's connect_timeout
+_NETWORK_TIMEOUT = 0.5  # seconds; the response timeout of a network port (as libmodbus's)
 
 # Serial Line §2.5.2.1: ASCII frame start and end.
 _ASCII_START = b":"
@@ -2413,7 +2414,7 @@ class _NetworkPort:
         self.host = host
         self.port_number = port_number
         self.datagrams = datagrams
-        self.timeout: float | None = _PORT_SETTINGS["timeout"]
+        self.timeout: float | None = _NETWORK_TIMEOUT
         self.connect_timeout = _CONNECT_TIMEOUT
         self._socket: socket.socket | None = None
         self._received = bytearray()

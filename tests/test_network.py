@@ -549,3 +549,8 @@ def test_other_function_codes_over_the_network() -> None:
         assert slave.file_records[4][7] == 0x06AF
         assert instrument.read_fifo_queue(0x04DE) == [0x01B8, 0x1284]
         assert instrument.read_device_identification() == {0: b"Company", 1: b"Product", 2: b"V1.0"}
+
+
+def test_network_timeouts_default() -> None:
+    port = Instrument("tcp://192.0.2.7", 1).serial  # not connected: nothing leaves this machine
+    assert (port.timeout, port.connect_timeout) == (0.5, 3.0)
