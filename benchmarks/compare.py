@@ -21,6 +21,14 @@ paired ratios (the median over repetitions of ours / that master).
     python benchmarks/compare.py                      # 1 port, all four masters
     python benchmarks/compare.py --ports 1,8,32       # and 8 and 32 ports, 8 and 32 threads
     python benchmarks/compare.py --strace 2000        # also system calls per transaction
+    python benchmarks/compare.py --tcp                # Modbus TCP on loopback: bare, ours, pymodbus
+
+With ``--tcp`` the line is Modbus TCP on the loopback interface: one
+simulator server (``python -m minimalmodbus_simulator --tcp 127.0.0.1:0``, in
+its own process, so its CPU and its GIL are not the measured process's)
+serves every master in turn, over a connection of its own per run. The
+masters are the bare one (a plain socket), ours (``Instrument("tcp://...",
+1)``) and pymodbus' ``ModbusTcpClient``; MinimalModbus 2.1.1 has no TCP.
 
 See benchmarks/README.md for the columns and the results on this machine.
 """
@@ -32,9 +40,12 @@ import json
 import os
 import platform
 import pstats
+import re
+import select
 import shutil
 import signal
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -55,9 +66,13 @@ DEFAULT_PEERS_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cac
 # The peers under test, pinned: change a pin and the virtualenv is rebuilt.
 PEER_PINS = ("minimalmodbus==2.1.1", "pymodbus==3.16.1", "pyserial==3.5")
 MASTERS = ("bare", "ours", "mm211", "pymodbus")
+TCP_MASTERS = ("bare", "ours", "pymodbus")  # MinimalModbus 2.1.1 has no Modbus TCP
 PEER_MASTERS = {"mm211", "pymodbus"}
 # workload -> (registers read, reply bytes): thread k reads from register k
 WORKLOADS = {"read_register": (1, 7), "read_registers": (100, 205)}
+# Modbus TCP (the simulator's demo slaves): workload -> (first register, registers, answer bytes with MBAP)
+TCP_WORKLOADS = {"read_register": (7, 1, 11), "read_registers": (0, 100, 209)}
+TCP_SERVER_START_TIMEOUT = 30.0  # seconds for the simulator to print its URL
 RUN_TIMEOUT_MARGIN = 120.0  # seconds a run may take beyond its duration
 
 
@@ -112,6 +127,58 @@ def short_gaps(opened: Sequence[tuple[bench.PtyPair, bench.ResponderProcess]]) -
 
 
 # ---------------------------------------------------------------------------
+# Modbus TCP: one simulator server in its own process
+# ---------------------------------------------------------------------------
+
+
+@contextmanager
+def tcp_server() -> Iterator[str]:
+    """``python -m minimalmodbus_simulator --tcp 127.0.0.1:0`` in a child process; its URL.
+
+    The child serves the simulator's demo slaves (holding register n holds
+    10 x n) on a free loopback port, one thread per connection. It is
+    stopped with SIGINT (as Ctrl-C), killed if it does not stop.
+    """
+    command = [sys.executable, "-m", "minimalmodbus_simulator", "--tcp", "127.0.0.1:0"]
+    process = subprocess.Popen(
+        command, cwd=bench.REPO_ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        ready = select.select([process.stdout], [], [], TCP_SERVER_START_TIMEOUT)[0]
+        line = process.stdout.readline() if ready else ""
+        match = re.search(r" on (tcp://\S+)\. Press Ctrl-C to stop\.", line)
+        if match is None:
+            raise RuntimeError(f"the simulator's TCP server did not start: {line!r}")
+        yield match.group(1)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+@contextmanager
+def endpoints(count: int, settings: Settings) -> Iterator[tuple[list[str], Callable[[], int | None]]]:
+    """The ports the masters open, and how to read (and reset) the short gaps since the last read.
+
+    On pseudo-terminals: K pty pairs, a responder each. Over TCP: one
+    server's URL (no silence on TCP, so no short gaps: None).
+    """
+    if settings.tcp:
+        with tcp_server() as url:
+            yield [url] * count, lambda: None
+        return
+    with lines(count, settings.silence) as opened:
+        yield [pair.path for pair, _ in opened], lambda: short_gaps(opened)
+
+
+# ---------------------------------------------------------------------------
 # One run of the measured process
 # ---------------------------------------------------------------------------
 
@@ -125,15 +192,20 @@ class Settings:
     silence: float
     duration: float
     pythons: dict[str, str]  # master -> interpreter
+    tcp: bool = False  # Modbus TCP on loopback against one simulator server
 
 
 def master_config(master: str, workload: str, ports: list[str], settings: Settings) -> dict[str, Any]:
     """The JSON argument of master.py."""
-    registers, reply_bytes = WORKLOADS[workload]
-    frames = [
-        (bench.request_frame(bench.SLAVE_ADDRESS, 3, index, registers).hex(), reply_bytes)
-        for index in range(len(ports))
-    ]
+    if settings.tcp:
+        first, registers, reply_bytes = TCP_WORKLOADS[workload]
+        frames = [(tcp_request_frame(first, registers).hex(), reply_bytes) for _ in ports]
+    else:
+        registers, reply_bytes = WORKLOADS[workload]
+        frames = [
+            (bench.request_frame(bench.SLAVE_ADDRESS, 3, index, registers).hex(), reply_bytes)
+            for index in range(len(ports))
+        ]
     return {
         "driver": master,
         "ports": ports,
@@ -144,7 +216,13 @@ def master_config(master: str, workload: str, ports: list[str], settings: Settin
         "duration": settings.duration,
         "repo_root": str(bench.REPO_ROOT) if master == "ours" else None,
         "bare_frames": frames,
+        "tcp": settings.tcp,
     }
+
+
+def tcp_request_frame(first: int, registers: int) -> bytes:
+    """A Modbus TCP request (MBAP header, transaction id 1) reading holding registers."""
+    return struct.pack(">HHHBBHH", 1, 0, 6, bench.SLAVE_ADDRESS, 3, first, registers)
 
 
 def run_master(python: str, config: dict[str, Any], prefix: Sequence[str] = ()) -> dict[str, Any]:
@@ -164,17 +242,16 @@ def measure_ports(
 ) -> list[dict[str, Any]]:
     """Every master and workload, ``repeat`` times interleaved, on K fresh lines."""
     records = []
-    with lines(port_count, settings.silence) as opened:
-        ports = [pair.path for pair, _ in opened]
+    with endpoints(port_count, settings) as (ports, gaps):
         for repetition in range(repeat):
             order = [*masters[repetition % len(masters) :], *masters[: repetition % len(masters)]]
             for workload in workloads:
                 for master in order:
-                    short_gaps(opened)  # reset the responders' counters
+                    gaps()  # reset the responders' counters
                     config = master_config(master, workload, ports, settings)
                     result = run_master(settings.pythons[master], config)
                     result.update(ports=port_count, workload=workload, master=master, repetition=repetition)
-                    result["short_gaps"] = short_gaps(opened)
+                    result["short_gaps"] = gaps()
                     records.append(result)
                     print(
                         f"  {port_count} port(s) {workload} {master} run {repetition + 1}/{repeat}: "
@@ -214,8 +291,7 @@ def measure_syscalls(
 ) -> list[dict[str, Any]]:
     """System calls per transaction: a run of ``calls`` (split over the threads) minus a run of 0."""
     records = []
-    with lines(port_count, settings.silence) as opened:
-        ports = [pair.path for pair, _ in opened]
+    with endpoints(port_count, settings) as (ports, _):
         for workload in workloads:
             for master in masters:
                 config = master_config(master, workload, ports, settings)
@@ -257,8 +333,7 @@ def profile_ours(
 ) -> list[dict[str, Any]]:
     """One run of ours per workload under cProfile (thread CPU time): the ``top`` functions by own CPU."""
     records = []
-    with lines(port_count, settings.silence) as opened, tempfile.TemporaryDirectory() as directory:
-        ports = [pair.path for pair, _ in opened]
+    with endpoints(port_count, settings) as (ports, _), tempfile.TemporaryDirectory() as directory:
         for workload in workloads:
             path = str(Path(directory) / f"{workload}.pstats")
             config = {**master_config("ours", workload, ports, settings), "profile": path}
@@ -320,9 +395,8 @@ def aggregate(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         row: dict[str, Any] = {"ports": port_count, "workload": workload, "master": master}
         row.update(version=group[0]["version"], runs=len(group))
         row.update({name: statistics.median(record[name] for record in group) for name in MEDIAN_FIELDS})
-        row.update(
-            wrong=sum(record["wrong"] for record in group), short_gaps=sum(r["short_gaps"] for r in group)
-        )
+        gaps = [record["short_gaps"] for record in group if record["short_gaps"] is not None]
+        row.update(wrong=sum(record["wrong"] for record in group), short_gaps=sum(gaps) if gaps else None)
         row["first_wrong"] = next((record["first_wrong"] for record in group if record["first_wrong"]), None)
         ours = groups.get((port_count, workload, "ours"), [])
         row.update({name: paired_ratio(group, ours, field) for name, field in RATIOS.items()})
@@ -413,15 +487,25 @@ class Measurements:
 
 def report(measurements: Measurements, rows: Sequence[dict[str, Any]], args: argparse.Namespace) -> str:
     """Tables per (ports, workload), then the system calls and the profile, then notes."""
+    line = (
+        "Modbus TCP on loopback, one simulator server (its own process); "
+        if args.tcp
+        else f"zero-delay responders; baudrate {args.baudrate}, "
+    )
     lines = [
-        f"Python {platform.python_version()}, {platform.platform()}, {os.cpu_count()} CPUs; zero-delay "
-        f"responders; baudrate {args.baudrate}, timeout {args.timeout * 1e3:g} ms; medians of "
+        f"Python {platform.python_version()}, {platform.platform()}, {os.cpu_count()} CPUs; {line}"
+        f"timeout {args.timeout * 1e3:g} ms; medians of "
         f"{args.repeat} interleaved runs of {args.duration:g} s per master and workload",
     ]
     for port_count in args.ports:
         for workload in args.workloads:
             group = [row for row in rows if row["ports"] == port_count and row["workload"] == workload]
-            lines += ["", f"{port_count} port(s), {port_count} thread(s), {workload}:", ""]
+            what = (
+                f"Modbus TCP, {TCP_WORKLOADS[workload][1]} register(s)"
+                if args.tcp
+                else f"{port_count} port(s), {port_count} thread(s)"
+            )
+            lines += ["", f"{what}, {workload}:", ""]
             lines += render(COLUMNS, group, args.markdown)
     if measurements.syscalls:
         lines += [
@@ -482,7 +566,13 @@ def _port_counts(text: str) -> list[int]:
 # (option, metavar, type, default, help)
 OPTIONS: list[tuple[str, str, Callable[[str], Any], Any, str]] = [
     ("--ports", "K,K", _port_counts, [1], "port counts, e.g. 1,8,32 (default 1)"),
-    ("--masters", "M,M", _names(MASTERS), list(MASTERS), "subset of " + ",".join(MASTERS)),
+    (
+        "--masters",
+        "M,M",
+        _names(MASTERS),
+        None,
+        f"subset of {','.join(MASTERS)} (default: all; with --tcp {','.join(TCP_MASTERS)})",
+    ),
     ("--workloads", "W,W", _names(list(WORKLOADS)), list(WORKLOADS), "subset of " + ",".join(WORKLOADS)),
     ("--repeat", "R", bench.positive(int), 3, "interleaved repetitions (default 3)"),
     ("--duration", "S", bench.positive(float), 2.0, "seconds per run (default 2)"),
@@ -515,12 +605,19 @@ OPTIONS: list[tuple[str, str, Callable[[str], Any], Any, str]] = [
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description="MinimalModbus (this checkout) side by side with a bare master, MinimalModbus 2.1.1 "
-        "and pymodbus, on 1 or K pseudo-terminals polled from K threads.",
+        "and pymodbus, on 1 or K pseudo-terminals polled from K threads, or (--tcp) over Modbus TCP "
+        "on loopback.",
         epilog="Peers are installed in a virtualenv under --peers-dir (" + ", ".join(PEER_PINS) + "). "
         "Exit status: 0 ok, 1 wrong values or a master failed, 2 bad usage, 130 interrupted.",
     )
     for option, metavar, kind, default, text in OPTIONS:
         parser.add_argument(option, metavar=metavar, type=kind, default=default, help=text)
+    parser.add_argument(
+        "--tcp",
+        action="store_true",
+        help="Modbus TCP on loopback against one simulator server in its own process "
+        "(masters bare, ours, pymodbus; one port)",
+    )
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--markdown", action="store_true", help="print Markdown tables")
     output.add_argument("--json", action="store_true", help="print every run and the medians as JSON")
@@ -534,7 +631,7 @@ def settings_for(args: argparse.Namespace) -> Settings:
         peers = str(peer_python(args.peers_dir))
         pythons.update(mm211=peers, pymodbus=peers)
     silence = bench.inter_frame_silence(args.baudrate, 10)
-    return Settings(args.baudrate, args.timeout, silence, args.duration, pythons)
+    return Settings(args.baudrate, args.timeout, silence, args.duration, pythons, args.tcp)
 
 
 def measure_all(args: argparse.Namespace, settings: Settings) -> Measurements:
@@ -555,6 +652,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.strace and shutil.which("strace") is None:
         parser.error("--strace needs strace (e.g. apt-get install strace)")
+    if args.masters is None:
+        args.masters = list(TCP_MASTERS if args.tcp else MASTERS)
+    if args.tcp and "mm211" in args.masters:
+        parser.error(
+            "--tcp: MinimalModbus 2.1.1 (mm211) has no Modbus TCP; choose from " + ",".join(TCP_MASTERS)
+        )
+    if args.tcp and args.ports != [1]:
+        parser.error("--tcp measures one connection per master (--ports 1); ours shares one per host:port")
     try:
         measurements = measure_all(args, settings_for(args))
     except KeyboardInterrupt:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The measured process of ``compare.py``: one Modbus RTU master, K ports, K threads.
+"""The measured process of ``compare.py``: one Modbus master, K ports, K threads.
 
 ``compare.py`` starts this script once per run, with the interpreter of the
 master under test: this checkout's virtualenv for ``ours`` and ``bare``, the
@@ -15,6 +15,14 @@ port ``ports[k]`` for register k (``read_register``) or registers k..k+99
 that came from another port or another request shows as a wrong value.
 Prints one JSON line: counts, latency percentiles, process CPU time and
 context switches over the measured window (``RUSAGE_SELF``: all threads).
+
+With ``"tcp": true`` the ports are ``tcp://host:port`` URLs of one Modbus TCP
+server (the simulator's demo slaves: holding register n holds 10 x n), and
+the masters speak Modbus TCP: ours through ``Instrument(url, 1)``, pymodbus
+through its synchronous ``ModbusTcpClient``, the bare master through a plain
+socket (``sendall`` of a fixed MBAP request, ``recv`` of the answer's length,
+no checks). ``read_register`` reads register 7 (70), ``read_registers``
+registers 0..99.
 """
 
 from __future__ import annotations
@@ -27,6 +35,8 @@ import os
 import pstats
 import resource
 import select
+import socket
+import struct
 import sys
 import termios
 import threading
@@ -36,6 +46,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SLAVE_ADDRESS = 1
+TCP_REGISTER = 7  # Modbus TCP, read_register: the demo slave's register 7 holds 70
+TCP_SCALE = 10  # the demo slave's holding register n holds 10 x n
 WARM_UP_CALLS = 5  # per thread, before the measured window (also under --calls)
 REGISTERS = 100  # the read_registers workload
 START_TIMEOUT = 60.0  # seconds the threads wait for each other (BrokenBarrierError after)
@@ -56,39 +68,62 @@ class RunConfig:
     repo_root: str | None = None  # ours: import minimalmodbus from here
     bare_frames: list[tuple[str, int]] = field(default_factory=list)  # per port: request hex, reply bytes
     profile: str | None = None  # write cProfile statistics of the measured window here
+    tcp: bool = False  # ports are tcp:// URLs of one Modbus TCP server (the simulator's demo slaves)
 
 
-def expected_value(workload: str, index: int) -> Any:
-    """What thread ``index`` must read back (value = address on the slave)."""
-    if workload == "read_register":
-        return index
-    return list(range(index, index + REGISTERS))
+def first_register(config: RunConfig, index: int) -> int:
+    """The first register thread ``index`` reads."""
+    if config.tcp:
+        return TCP_REGISTER if config.workload == "read_register" else 0
+    return index
+
+
+def expected_value(config: RunConfig, index: int) -> Any:
+    """What thread ``index`` must read back (value = address on the pty responder, 10 x address on TCP)."""
+    scale = TCP_SCALE if config.tcp else 1
+    start = first_register(config, index)
+    if config.workload == "read_register":
+        return scale * start
+    return [scale * address for address in range(start, start + REGISTERS)]
 
 
 def minimalmodbus_call(config: RunConfig, port: str, index: int) -> Callable[[], Any]:
     """A call of MinimalModbus (this checkout's or 2.1.1) on its own port."""
     minimalmodbus: Any = importlib.import_module("minimalmodbus")
     instrument = minimalmodbus.Instrument(port, SLAVE_ADDRESS)
-    instrument.serial.baudrate = config.baudrate
-    instrument.serial.timeout = config.timeout
+    if not config.tcp:
+        instrument.serial.baudrate = config.baudrate
+    instrument.serial.timeout = config.timeout  # over TCP: the response timeout
+    start = first_register(config, index)
     if config.workload == "read_register":
-        return lambda: instrument.read_register(index)
-    return lambda: instrument.read_registers(index, REGISTERS)
+        return lambda: instrument.read_register(start)
+    return lambda: instrument.read_registers(start, REGISTERS)
+
+
+def tcp_address(url: str) -> tuple[str, int]:
+    """Host and port of ``tcp://host:port``."""
+    host, _, port = url.removeprefix("tcp://").rpartition(":")
+    return host.strip("[]"), int(port)
 
 
 def pymodbus_call(config: RunConfig, port: str, index: int) -> Callable[[], Any]:
-    """A call of pymodbus' synchronous serial client (RTU framer), no retries."""
+    """A call of pymodbus' synchronous serial client (RTU framer) or TCP client, no retries."""
     client_module: Any = importlib.import_module("pymodbus.client")
-    framer: Any = importlib.import_module("pymodbus").FramerType.RTU
-    client = client_module.ModbusSerialClient(
-        port, framer=framer, baudrate=config.baudrate, timeout=config.timeout, retries=0
-    )
+    if config.tcp:
+        host, tcp_port = tcp_address(port)
+        client = client_module.ModbusTcpClient(host, port=tcp_port, timeout=config.timeout, retries=0)
+    else:
+        framer: Any = importlib.import_module("pymodbus").FramerType.RTU
+        client = client_module.ModbusSerialClient(
+            port, framer=framer, baudrate=config.baudrate, timeout=config.timeout, retries=0
+        )
     if not client.connect():
         raise RuntimeError(f"pymodbus cannot open {port}")
     count = 1 if config.workload == "read_register" else REGISTERS
+    start = first_register(config, index)
 
     def call() -> Any:
-        response = client.read_holding_registers(index, count=count, device_id=SLAVE_ADDRESS)
+        response = client.read_holding_registers(start, count=count, device_id=SLAVE_ADDRESS)
         if response.isError():
             return response
         return response.registers[0] if count == 1 else list(response.registers)
@@ -103,6 +138,8 @@ def bare_call(config: RunConfig, port: str, index: int) -> Callable[[], Any]:
     the reply's length is right. After a short reply it waits a timeout and
     drops what came, so that one late reply does not shift all later ones.
     """
+    if config.tcp:
+        return bare_tcp_call(config, port, index)
     request_hex, reply_bytes = config.bare_frames[index]
     request = bytes.fromhex(request_hex)
     fd = os.open(port, os.O_RDWR | os.O_NOCTTY)
@@ -117,9 +154,58 @@ def bare_call(config: RunConfig, port: str, index: int) -> Callable[[], Any]:
                 break
             received += len(os.read(fd, reply_bytes - received))
         if received == reply_bytes:
-            return expected_value(config.workload, index)
+            return expected_value(config, index)
         time.sleep(timeout)  # a late reply would be taken for the next one: let it come, drop it
         termios.tcflush(fd, termios.TCIFLUSH)
+        return f"{received} of {reply_bytes} bytes"
+
+    return call
+
+
+def bare_tcp_call(config: RunConfig, url: str, index: int) -> Callable[[], Any]:
+    """The floor on Modbus TCP: ``sendall`` of one fixed MBAP request, ``recv`` until the answer's length.
+
+    A blocking socket with ``SO_RCVTIMEO`` (the timeout), so that a call
+    costs two system calls when the answer comes in one segment.
+
+    No checks and no decoding (the transaction id never changes): the
+    expected value is taken to be met when the answer's length is right.
+    After a short answer it reconnects, so that a late answer is never
+    taken for the next one.
+    """
+    request_hex, reply_bytes = config.bare_frames[index]
+    request = bytes.fromhex(request_hex)
+    address = tcp_address(url)
+
+    def connect() -> socket.socket:
+        connection = socket.create_connection(address, timeout=config.timeout)
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        # A blocking socket with a kernel receive timeout: one sendto and one recvfrom per call
+        # (a Python socket timeout would add a poll before each).
+        connection.settimeout(None)
+        seconds = int(config.timeout)
+        timeval = struct.pack("ll", seconds, int((config.timeout - seconds) * 1e6))
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
+        return connection
+
+    connection = [connect()]
+
+    def call() -> Any:
+        sock = connection[0]
+        sock.sendall(request)
+        received = 0
+        try:
+            while received < reply_bytes:
+                chunk = sock.recv(reply_bytes - received)
+                if not chunk:
+                    break
+                received += len(chunk)
+        except OSError:
+            pass
+        if received == reply_bytes:
+            return expected_value(config, index)
+        sock.close()
+        connection[0] = connect()
         return f"{received} of {reply_bytes} bytes"
 
     return call
@@ -204,7 +290,7 @@ def run(config: RunConfig) -> dict[str, Any]:
     deadline = [time.perf_counter() + 3600.0]  # set for real once all are warm
     threads = [
         threading.Thread(
-            target=poll, args=(call, expected_value(config.workload, index), config, start, deadline, log)
+            target=poll, args=(call, expected_value(config, index), config, start, deadline, log)
         )
         for index, (call, log) in enumerate(zip(calls, logs))
     ]
