@@ -2453,13 +2453,16 @@ class _NetworkPort:
         self._received.clear()
 
     def write(self, data: bytes, /) -> int:
-        """Send a request whole."""
+        """Send a request whole (waiting up to ``connect_timeout`` while the socket's buffer is full)."""
         connection = self._connected()
-        connection.settimeout(self.connect_timeout)
-        try:
-            connection.sendall(data)
-        finally:
-            connection.setblocking(False)
+        rest = memoryview(data)
+        while rest:
+            try:
+                rest = rest[connection.send(rest) :]
+            except BlockingIOError:
+                _, writable, _ = select.select([], [connection], [], self.connect_timeout)
+                if not writable:
+                    raise TimeoutError(f"{self.port!r} takes no data") from None
         return len(data)
 
     def read(self, size: int = 1) -> bytes:
