@@ -97,6 +97,9 @@ earlier keep the responder they had.
 """
 
 
+_CONFIGURATION_AT_IMPORT = (DEFAULT_RESPONSE, NO_DATA_PRESENT, VERBOSE)  # what reset() puts back
+
+
 def reset() -> None:
     """Put the configuration back as it is at import: call it between tests.
 
@@ -107,9 +110,7 @@ def reset() -> None:
     """
     global RESPONSES, DEFAULT_RESPONSE, NO_DATA_PRESENT, VERBOSE, RESPONDER
     RESPONSES = {}
-    DEFAULT_RESPONSE = b"NotFoundInResponseDictionary"
-    NO_DATA_PRESENT = b""
-    VERBOSE = False
+    DEFAULT_RESPONSE, NO_DATA_PRESENT, VERBOSE = _CONFIGURATION_AT_IMPORT
     RESPONDER = None
 
 

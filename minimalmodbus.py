@@ -1712,21 +1712,20 @@ class Instrument:
         """The steps of one transaction, in order (the caller holds the lock)."""
         if not port.is_open:
             port.open()
-        silence = self._silence(port)
+        serial_line = _FORMATS[request.mode].serial_line
+        silence = self._silence(port, serial_line)
         self._prepare_line(port, state, request.slaveaddress, silence)
         self._note_bytes("Writing to instrument", request.frame)
         try:
             _write(port, request.frame)
             write_end = _now()
-            if self.handle_local_echo and _FORMATS[request.mode].serial_line:
+            if self.handle_local_echo and serial_line:
                 self._discard_echo(port, request.frame)
             if request.slaveaddress == _BROADCAST_ADDRESS or not request.response_size:
                 _flush(port)  # nothing to read: let the frame leave before the delay counts (2.x)
-            if request.slaveaddress == _BROADCAST_ADDRESS:
-                self._note(f"Broadcast: waiting {self.broadcast_delay * 1000:.1f} ms")
-                _sleep(self.broadcast_delay)
-                return b""
-            if not request.response_size:
+                if request.slaveaddress == _BROADCAST_ADDRESS:
+                    self._note(f"Broadcast: waiting {self.broadcast_delay * 1000:.1f} ms")
+                    _sleep(self.broadcast_delay)
                 return b""
             return self._read_response(port, request, silence, write_end)
         finally:
@@ -1741,7 +1740,9 @@ class Instrument:
             wire_end = write_end + wire_bytes * _character_time(port)
             response = frame_format.read_frame(port, request, silence, wire_end)
         else:
-            response = _completed(port, frame_format, port.read(frame_format.max_frame_bytes))
+            response = _completed(
+                port, frame_format, port.read(frame_format.max_frame_bytes), request, silence
+            )
         self._roundtrip_time = _now() - write_end
         self._note_bytes("Response from instrument", response, self._roundtrip_time)
         if not response:
@@ -1797,11 +1798,11 @@ class Instrument:
                 echo,
             )
 
-    def _silence(self, port: SerialPort) -> float:
-        """The inter-frame silence for this port's settings, in seconds."""
+    def _silence(self, port: SerialPort, serial_line: bool) -> float:
+        """The inter-frame silence for this port's settings, in seconds (none on a network)."""
         if self.inter_frame_delay is not None:
             return self.inter_frame_delay
-        return _silent_period(port) if _FORMATS[self._framing()].serial_line else 0.0
+        return _silent_period(port) if serial_line else 0.0
 
     # -- debug output -------------------------------------------------------
 
@@ -2255,21 +2256,18 @@ def _read_frame(
     return received[:end]  # bytes read past the end of a frame (see _read_arrived) are not its own
 
 
-def _completed(port: SerialPort, frame_format: _FrameFormat, received: bytes) -> bytes:
+def _completed(
+    port: SerialPort, frame_format: _FrameFormat, received: bytes, request: _Request, silence: float
+) -> bytes:
     """What a read to the timeout (2.x) got, read on to the end its header tells if it is short.
 
     On a slow line a long answer may still be arriving when the timeout ends
-    the first read.
+    the first read. A frame of unknown layout is left as it came.
     """
-    while True:
-        content = frame_format.content(received)
-        length = _response_length(content) if len(content) >= 3 else None
-        if length is None or len(received) >= frame_format.wire_length(length, complete=True):
-            return received
-        more = _read_to(port, received, frame_format.wire_length(length, complete=True))
-        if len(more) == len(received):  # a whole timeout without a byte
-            return received
-        received = more
+    content = frame_format.content(received)
+    if len(content) < 3 or _response_length(content) is None:
+        return received
+    return _read_by_layout(port, frame_format, received, request, silence)[0]
 
 
 def _read_by_layout(

@@ -778,10 +778,11 @@ def _add_simulator_commands(commands: Any) -> None:
     network = simulate.add_mutually_exclusive_group()
     network.add_argument(
         "--tcp",
+        type=_host_and_port,
         metavar="HOST:PORT",
         help="serve Modbus TCP instead, e.g. 127.0.0.1:1502 (loopback unless told)",
     )
-    network.add_argument("--udp", metavar="HOST:PORT", help="serve Modbus UDP instead")
+    network.add_argument("--udp", type=_host_and_port, metavar="HOST:PORT", help="serve Modbus UDP instead")
     simulate.set_defaults(handler=_command_simulate)
     demo = commands.add_parser(
         "demo",
@@ -789,6 +790,14 @@ def _add_simulator_commands(commands: Any) -> None:
         description="Start a simulated slave on a pseudo-terminal, then read and write it with debug output.",
     )
     demo.set_defaults(handler=_command_demo)
+
+
+def _host_and_port(text: str) -> str:
+    """An argparse type: HOST:PORT for ``simulate --tcp/--udp``, checked by the simulator's own rule."""
+    import minimalmodbus_simulator  # only simulate needs it
+
+    minimalmodbus_simulator.host_and_port(text)
+    return text
 
 
 def _command_simulate(args: argparse.Namespace) -> int:

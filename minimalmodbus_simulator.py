@@ -1783,9 +1783,9 @@ def _parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--pty", action="store_true", help="serve on a pseudo-terminal")
     parser.add_argument(
-        "--tcp", type=_host_and_port, metavar="HOST:PORT", help="serve Modbus TCP, e.g. 127.0.0.1:1502"
+        "--tcp", type=host_and_port, metavar="HOST:PORT", help="serve Modbus TCP, e.g. 127.0.0.1:1502"
     )
-    parser.add_argument("--udp", type=_host_and_port, metavar="HOST:PORT", help="serve Modbus UDP")
+    parser.add_argument("--udp", type=host_and_port, metavar="HOST:PORT", help="serve Modbus UDP")
     parser.add_argument(
         "--slave",
         type=_slaveaddress_argument,
@@ -1808,8 +1808,8 @@ def _parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     return arguments
 
 
-def _host_and_port(text: str) -> tuple[str, int]:
-    """HOST:PORT from the command line (a port 0..65535; 0 picks a free one)."""
+def host_and_port(text: str) -> tuple[str, int]:
+    """HOST:PORT from a command line (a port 0..65535; 0 picks a free one); ArgumentTypeError if not."""
     host, _, number = text.rpartition(":")
     if not host or not number.isdigit() or int(number) > 65535:
         raise argparse.ArgumentTypeError(f"expected HOST:PORT such as 127.0.0.1:1502, not {text!r}")

@@ -554,3 +554,13 @@ def test_other_function_codes_over_the_network() -> None:
 def test_network_timeouts_default() -> None:
     port = Instrument("tcp://192.0.2.7", 1).serial  # not connected: nothing leaves this machine
     assert (port.timeout, port.connect_timeout) == (0.5, 3.0)
+
+
+@pytest.mark.parametrize("option", ["--tcp", "--udp"])
+def test_simulate_network_option_errors_in_the_programs_own_name(
+    capsys: pytest.CaptureFixture[str], option: str
+) -> None:
+    assert run_cli(["simulate", option, "1502"]) == 2
+    error = capsys.readouterr().err
+    assert f"minimalmodbus simulate: error: argument {option}: expected HOST:PORT" in error
+    assert "'1502'" in error
