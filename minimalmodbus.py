@@ -863,9 +863,7 @@ class Instrument:
         debug: bool = False,
     ) -> None:
         self.address = slaveaddress
-        """Slave address 0..255 (0 is broadcast, writes only; 248..255 are reserved)."""
         self.mode = mode
-        """``MODE_RTU`` or ``MODE_ASCII``."""
         self.debug = debug
         """Print every frame, timing and decision."""
         self.precalculate_read_size = True
@@ -877,13 +875,10 @@ class Instrument:
         self.handle_local_echo = False
         """Read back and check the echo of each request (some RS-485 adapters)."""
         self.retries = 0
-        """Extra attempts after NoResponseError or InvalidResponseError."""
         self.retry_writes = False
         """Also retry function codes that change the slave (may repeat a write)."""
-        self.inter_frame_delay: float | None = None
-        """Silence before each request in seconds (None means 3.5 characters, as the specification says)."""
+        self.inter_frame_delay = None
         self.broadcast_delay = 0.2
-        """Seconds to wait after a broadcast, so every slave is done."""
         self._roundtrip_time: float | None = None
         self.serial: Any = _port_from_argument(port)
         """The port (pyserial's ``Serial``, or the object given); set ``instrument.serial.baudrate`` etc."""
@@ -925,7 +920,7 @@ class Instrument:
 
     @property
     def inter_frame_delay(self) -> float | None:
-        """Silence before each request in seconds, or None for the spec's value."""
+        """Silence before each request in seconds (None means 3.5 characters, as the specification says)."""
         return self._inter_frame_delay
 
     @inter_frame_delay.setter
@@ -936,7 +931,7 @@ class Instrument:
 
     @property
     def broadcast_delay(self) -> float:
-        """Seconds to wait after a broadcast (default 0.2)."""
+        """Seconds to wait after a broadcast, so every slave is done (default 0.2)."""
         return self._broadcast_delay
 
     @broadcast_delay.setter
