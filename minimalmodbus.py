@@ -46,7 +46,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast
 
 import serial
 
@@ -670,8 +670,7 @@ def _character_time(port: SerialPort) -> float:
 
 def _port_timeout(port: SerialPort) -> float | None:
     """The port's read timeout in seconds (None: it waits as long as it takes)."""
-    timeout: float | None = getattr(port, "timeout", None)
-    return timeout
+    return cast("float | None", getattr(port, "timeout", None))
 
 
 def _bytes_waiting(port: SerialPort) -> int | None:
@@ -680,10 +679,10 @@ def _bytes_waiting(port: SerialPort) -> int | None:
     return None if waiting is None else int(waiting)
 
 
-def _reset_buffers(port: SerialPort) -> None:
-    """Discard what waits in the port's input and output buffers, where it can."""
-    for reset in ("reset_input_buffer", "reset_output_buffer"):
-        method = getattr(port, reset, None)
+def _call_optional(port: SerialPort, *members: str) -> None:
+    """Call those of these methods (``flush``, the buffer resets) that the port has."""
+    for member in members:
+        method = getattr(port, member, None)
         if method is not None:
             method()
 
@@ -756,13 +755,6 @@ def _read_arrived(port: SerialPort, count: int, wanted: int) -> bytes:
     return data
 
 
-def _flush(port: SerialPort) -> None:
-    """Wait until what was written has left the port (pyserial's ``flush``), where it can."""
-    flush = getattr(port, "flush", None)
-    if flush is not None:
-        flush()
-
-
 def _wait_for_input(port: SerialPort, until: float) -> None:
     """Wait, without using the CPU, until input arrives or ``until`` (a port that does not wait itself).
 
@@ -778,8 +770,7 @@ def _wait_for_input(port: SerialPort, until: float) -> None:
 
 def _port_name(port: SerialPort) -> str | None:
     """The name of a port object, if it has one."""
-    name: str | None = getattr(port, "port", None)
-    return name
+    return cast("str | None", getattr(port, "port", None))
 
 
 def _now() -> float:
@@ -1717,7 +1708,8 @@ class Instrument:
             if self.handle_local_echo and serial_line:
                 self._discard_echo(port, request.frame)
             if request.slaveaddress == _BROADCAST_ADDRESS or not request.response_size:
-                _flush(port)  # nothing to read: let the frame leave before the delay counts (2.x)
+                # Nothing to read: let the frame leave the port before the delay counts (2.x).
+                _call_optional(port, "flush")
                 if request.slaveaddress == _BROADCAST_ADDRESS:
                     self._note(f"Broadcast: waiting {self.broadcast_delay * 1000:.1f} ms")
                     _sleep(self.broadcast_delay)
@@ -1762,7 +1754,7 @@ class Instrument:
             self._drain(port, state, slaveaddress, silence)
         _sleep_until(state.last_activity + silence)
         if self.clear_buffers_before_each_transaction and _bytes_waiting(port) != 0:
-            _reset_buffers(port)
+            _call_optional(port, "reset_input_buffer", "reset_output_buffer")
 
     def _drain(self, port: SerialPort, state: _PortState, slaveaddress: int, silence: float) -> None:
         """Discard late bytes of failed exchanges before the next request.
@@ -2687,8 +2679,7 @@ def _encode_long(value: int, signed: bool, byteorder: int, number_of_registers: 
 
 def _decode_long(data: bytes, signed: bool, byteorder: int) -> int:
     """The integer in 4 or 8 register bytes."""
-    value: int = struct.unpack(_LONG_FORMATS[len(data) // 2, signed], _reorder(data, byteorder))[0]
-    return value
+    return int(struct.unpack(_LONG_FORMATS[len(data) // 2, signed], _reorder(data, byteorder))[0])
 
 
 def _encode_float(value: float, byteorder: int, number_of_registers: int) -> bytes:
@@ -2698,8 +2689,7 @@ def _encode_float(value: float, byteorder: int, number_of_registers: int) -> byt
 
 def _decode_float(data: bytes, byteorder: int) -> float:
     """The float in 4 or 8 register bytes."""
-    value: float = struct.unpack(_FLOAT_FORMATS[len(data) // 2], _reorder(data, byteorder))[0]
-    return value
+    return float(struct.unpack(_FLOAT_FORMATS[len(data) // 2], _reorder(data, byteorder))[0])
 
 
 def _encode_string(textstring: str, number_of_registers: int) -> bytes:
