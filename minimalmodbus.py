@@ -288,6 +288,8 @@ class CommEventLog(NamedTuple):
 
 # What pyserial raises when a port fails; these become MasterReportedException.
 _PORT_ERRORS: tuple[type[BaseException], ...] = (serial.SerialException, OSError, *_TERMIOS_ERRORS)
+# ... and when it refuses a setting (pyserial checks some settings itself).
+_PORT_OR_SETTING_ERRORS: tuple[type[BaseException], ...] = (*_PORT_ERRORS, ValueError)
 # pyserial's write and read of a plain POSIX port (none elsewhere), which _write
 # and _read_arrived may bypass.
 _PYSERIAL_POSIX_MEMBERS: dict[str, Any] = {
@@ -296,8 +298,6 @@ _PYSERIAL_POSIX_MEMBERS: dict[str, Any] = {
 }
 # How often a port that does not wait for input (timeout 0, no descriptor) is polled.
 _POLL_INTERVAL = 0.001
-# ... and when it refuses a setting (pyserial checks some settings itself).
-_PORT_OR_SETTING_ERRORS: tuple[type[BaseException], ...] = (*_PORT_ERRORS, ValueError)
 
 
 # ---------------------------------------------------------------------------
@@ -653,10 +653,7 @@ def _silent_period(port: SerialPort) -> float:
 
 
 def _character_time(port: SerialPort) -> float:
-    """Seconds one character takes on the line: start, data, parity and stop bits.
-
-    0 for a port object without a baud rate (such as a socket wrapper).
-    """
+    """Seconds one character takes on the line (start, data, parity, stop bits); 0 without a baud rate."""
     baudrate = getattr(port, "baudrate", None)
     if baudrate is None:
         return 0.0
@@ -756,10 +753,7 @@ def _read_arrived(port: SerialPort, count: int, wanted: int) -> bytes:
 
 
 def _wait_for_input(port: SerialPort, until: float) -> None:
-    """Wait, without using the CPU, until input arrives or ``until`` (a port that does not wait itself).
-
-    On a port with a descriptor, in ``select``; otherwise in short sleeps.
-    """
+    """Wait, without using the CPU, until input arrives or ``until`` (a port that does not wait itself)."""
     remaining = until - _now()
     fd = getattr(port, "fd", None)
     if isinstance(fd, int):
@@ -1601,14 +1595,14 @@ class Instrument:
         info = request.info
         attempts = 1 + (self.retries if self.retry_writes or (info and not info.writes) else 0)
         with _port_state(self.serial).lock:
-            for attempt in range(1, attempts + 1):
+            for attempt in range(1, attempts):
                 try:
                     return self._attempt(request)
                 except (NoResponseError, InvalidResponseError) as error:
-                    if attempt == attempts or not request.response_size:
+                    if not request.response_size:
                         raise
                     self._note(f"Attempt {attempt} of {attempts} failed, trying again: {error}")
-        raise AssertionError("unreachable: the last attempt returns or raises")
+            return self._attempt(request)
 
     def _attempt(self, request: _Request) -> bytes:
         """One transaction of a request, through a ``_communicate`` of a 2.x subclass (or patch) if any.
@@ -1900,7 +1894,7 @@ def _check_response(request: _Request, response: bytes) -> bytes:
     if frame[1] == request.functioncode | _EXCEPTION_BIT:
         if len(frame) < 3:
             raise request.invalid("An exception response without an exception code", response)
-        # Its data is one byte; as in 2.x, one of the normal length counts too (see _read_response).
+        # Its data is one byte; as in 2.x, one of the normal length counts too (see _read_frame).
         raise _slave_exception(request, frame[2], response)
     if frame[1] != request.functioncode:
         raise request.invalid(
