@@ -568,11 +568,7 @@ def _port_state(port: SerialPort) -> _PortState:
 
 
 def _shared_port(name: str) -> SerialPort:
-    """The port with this name, created or reopened (under its lock) as needed.
-
-    A network port (``tcp://``, ``udp://``) is shared by host and port, and
-    connects on its first use.
-    """
+    """The port with this name (a network port's: by host and port), created or reopened as needed."""
     network_port = _network_port(name)
     key = network_port.port if network_port else name
     try:
@@ -2608,12 +2604,8 @@ def _decode_value(
 
 
 def _scale_up(value: float, number_of_decimals: int) -> int:
-    """The register value for a value with decimals: times 10**decimals, truncated toward zero.
-
-    As 2.x does (``write_register(a, 12.7)`` sends 12, ``-1.5`` sends -1), but
-    computed on the decimal value written rather than on its binary float:
-    2.55 at 2 decimals is 255, where 2.x's ``int(2.55 * 100)`` gave 254.
-    """
+    """Times 10**decimals, truncated toward zero as 2.x does, but computed on the decimal value
+    written, not its binary float (see write_register: 2.55 at 2 decimals is 255; 2.x gave 254)."""
     exact = decimal.Decimal(value) if isinstance(value, int) else decimal.Decimal(repr(float(value)))
     return int(exact.scaleb(number_of_decimals))
 
@@ -2653,10 +2645,7 @@ def _bits_to_bytes(bits: Sequence[int]) -> bytes:
 
 
 def _reorder(data: bytes, byteorder: int) -> bytes:
-    """Between the big-endian bytes of a value and their order in the registers.
-
-    Applying it twice gives the bytes back, so it serves both directions.
-    """
+    """The big-endian bytes of a value in their register order, or (it is its own inverse) back."""
     reverse_registers, swap_bytes = _BYTEORDERS[byteorder]
     if reverse_registers:
         data = b"".join(data[index : index + 2] for index in range(len(data) - 2, -1, -2))
