@@ -34,7 +34,7 @@ import struct
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple, Union
+from typing import Any, NamedTuple, TypedDict, Union
 
 from minimalmodbus import (
     BYTEORDER_BIG,
@@ -129,6 +129,15 @@ _SETTINGS = ("format", "slave_address", "byteorder", "base")
 _REQUIRED_COLUMNS = ("name", "table", "register", "type")
 _OPTIONAL_COLUMNS = ("byteorder", "decimals", "scale", "unit", "access", "default", "description")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
+
+
+class SlaveTables(TypedDict):
+    """A map's bits and registers for ``minimalmodbus_simulator.SimulatedSlave(**tables)``."""
+
+    coils: dict[int, int]
+    discrete_inputs: dict[int, int]
+    holding_registers: dict[int, int]
+    input_registers: dict[int, int]
 
 
 class RegisterMapError(ValueError):
@@ -284,7 +293,7 @@ class Entry(NamedTuple):
     def _scale_text(self) -> str:
         if self.scale is not None:
             return f", scale {self.scale}"
-        return f", {self.decimals} decimals" if self.decimals else ""
+        return f", decimals {self.decimals}" if self.decimals else ""
 
 
 def _integer_range(valuetype: str) -> tuple[int, int]:
@@ -544,34 +553,42 @@ class RegisterMap:
             minimalmodbus.ModbusException: As the instrument's writes.
         """
         entry = self.entry(name)
-        if not entry.writable:
-            raise ValueError(
-                f"{name!r} is read-only in the register map {self.source} (access r, line {entry.line})"
-            )
-        words = entry.encode(value)
+        words = self.encode(name, value)
         if entry.table == "coil":
             instrument.write_bit(entry.registeraddress, words[0], functioncode=5)
         else:
             instrument.write_registers(entry.registeraddress, words)
 
-    def slave_tables(self) -> dict[str, dict[int, int]]:
+    def encode(self, name: str, value: Value) -> list[int]:
+        """The register values (or bit) that :meth:`write` would write, checked; nothing is sent.
+
+        Raises:
+            ValueError, TypeError: An unknown name, a read-only value, or a
+                value its type cannot hold.
+        """
+        entry = self.entry(name)
+        if not entry.writable:
+            raise ValueError(
+                f"{name!r} is read-only in the register map {self.source} (access r, line {entry.line})"
+            )
+        return entry.encode(value)
+
+    def slave_tables(self) -> SlaveTables:
         """The declared bits and registers with their default values (0 or empty when none).
 
-        The keys are the keyword arguments of ``minimalmodbus_simulator.SimulatedSlave``:
-        ``SimulatedSlave(**regmap.slave_tables())`` serves exactly the declared
-        addresses and answers exception 2 for every other one.
+        ``SimulatedSlave(**regmap.slave_tables())`` (of ``minimalmodbus_simulator``)
+        serves exactly the declared addresses and answers exception 2 for every other one.
         """
-        keywords = {
-            "coil": "coils",
-            "discrete": "discrete_inputs",
-            "holding": "holding_registers",
-            "input": "input_registers",
-        }
-        tables: dict[str, dict[int, int]] = {keyword: {} for keyword in keywords.values()}
+        tables: dict[str, dict[int, int]] = {table: {} for table in _TABLES}
         for entry in self.entries.values():
             words = entry.encode(_empty_value(entry) if entry.default is None else entry.default)
-            tables[keywords[entry.table]].update(enumerate(words, start=entry.registeraddress))
-        return tables
+            tables[entry.table].update(enumerate(words, start=entry.registeraddress))
+        return SlaveTables(
+            coils=tables["coil"],
+            discrete_inputs=tables["discrete"],
+            holding_registers=tables["holding"],
+            input_registers=tables["input"],
+        )
 
     def _wanted(self, names: Iterable[str] | None) -> list[Entry]:
         if names is None:
