@@ -491,6 +491,8 @@ class RegisterMap:
             settings, rows, problems = _read_toml(text, source)
         else:
             raise ValueError(f"fileformat must be 'csv' or 'toml', not {fileformat!r}")
+        if problems and not settings and not rows:  # not read at all
+            raise RegisterMapError(source, problems)
         return _build(settings, rows, problems, source)
 
     def entry(self, name: str) -> Entry:
