@@ -159,37 +159,34 @@ class RegisterMapError(ValueError):
 
 
 class Entry(NamedTuple):
-    """One value of a map: where it is, how it is coded, what it means.
-
-    Attributes:
-        name: The name to read and write it by.
-        table: ``"coil"``, ``"discrete"``, ``"holding"`` or ``"input"``.
-        registeraddress: The 0-based register (or bit) address of its first register.
-        valuetype: ``"bit"``, ``"uint16"`` ... ``"float64"`` or ``"string"``.
-        number_of_registers: Registers it takes (1 for a bit).
-        byteorder: A ``minimalmodbus.BYTEORDER_*`` constant (32- and 64-bit values).
-        decimals: The value is the integer divided by 10**decimals.
-        scale: Or: the value is the number times this factor; None: no scale.
-        unit: For people, e.g. ``"V"``.
-        writable: Whether :meth:`RegisterMap.write` may write it.
-        description: For people.
-        default: The value the simulator starts with (None: 0 or empty).
-        line: The line of the file that declares it.
-    """
+    """One value of a map: where it is, how it is coded, what it means."""
 
     name: str
+    """The name to read and write it by."""
     table: str
+    """``"coil"``, ``"discrete"``, ``"holding"`` or ``"input"``."""
     registeraddress: int
+    """The 0-based register (or bit) address of its first register."""
     valuetype: str
+    """``"bit"``, ``"uint16"``, ``"int16"`` ... ``"float64"``, or ``"string"``."""
     number_of_registers: int
+    """Registers it takes (1 for a bit)."""
     byteorder: int = BYTEORDER_BIG
+    """A ``minimalmodbus.BYTEORDER_*`` constant (32- and 64-bit values)."""
     decimals: int = 0
+    """The value is the integer divided by 10**decimals."""
     scale: float | None = None
+    """Or: the value is the number times this factor; None: no scale."""
     unit: str = ""
+    """For people, e.g. ``"V"``."""
     writable: bool = False
+    """Whether :meth:`RegisterMap.write` may write it (access ``rw``)."""
     description: str = ""
+    """For people."""
     default: Value | None = None
+    """The value the simulator starts with (None: 0, or an empty string)."""
     line: int = 0
+    """The line of the file that declares it."""
 
     @property
     def end(self) -> int:
@@ -337,19 +334,16 @@ def _checked_number(name: str, value: object) -> float:
 
 
 class ReadRequest(NamedTuple):
-    """One read request of a plan: a table, its first register (or bit) address, how many, the values.
-
-    Attributes:
-        table: ``"coil"``, ``"discrete"``, ``"holding"`` or ``"input"``.
-        registeraddress: The first register (or bit) read.
-        number_of_registers: Registers (or bits) read.
-        entries: The values it reads, by register address.
-    """
+    """One read request of a plan: a table, its first register (or bit) address, how many, the values."""
 
     table: str
+    """``"coil"``, ``"discrete"``, ``"holding"`` or ``"input"``."""
     registeraddress: int
+    """The first register (or bit) read."""
     number_of_registers: int
+    """Registers (or bits) read."""
     entries: tuple[Entry, ...]
+    """The values it reads, by register address."""
 
     @property
     def functioncode(self) -> int:
