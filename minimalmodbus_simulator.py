@@ -1828,18 +1828,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parse_arguments(argv)
     slaveaddresses = sorted(set(arguments.slave or [1]))
     bus = SimulatedBus({slaveaddress: demo_slave() for slaveaddress in slaveaddresses}, arguments.mode)
+    return serve(bus, baudrate=arguments.baudrate, tcp=arguments.tcp, udp=arguments.udp)
+
+
+def serve(
+    bus: SimulatedBus,
+    *,
+    baudrate: int = 19200,
+    tcp: tuple[str, int] | None = None,
+    udp: tuple[str, int] | None = None,
+) -> int:
+    """Serve a bus on a new pseudo-terminal (or as a Modbus TCP or UDP server) until Ctrl-C.
+
+    Prints one line naming the slaves and what to open, then serves.
+
+    Args:
+        bus: The slaves to serve.
+        baudrate: Sets the RTU silence of the pseudo-terminal server.
+        tcp: (host, port) to serve Modbus TCP instead.
+        udp: (host, port) to serve Modbus UDP instead.
+
+    Returns:
+        The exit status, 0.
+    """
     server: PtyServer | NetworkServer
-    if arguments.pty:
-        server = PtyServer(bus, baudrate=arguments.baudrate)
+    if tcp is None and udp is None:
+        server = PtyServer(bus, baudrate=baudrate)
     else:
-        host, port = arguments.tcp or arguments.udp
-        server = NetworkServer(bus, host, port, datagrams=bool(arguments.udp))
+        host, port = tcp or udp or ("", 0)
+        server = NetworkServer(bus, host, port, datagrams=udp is not None)
     # Ctrl-C must stop us even if the shell started us with SIGINT ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         server.start()
-        names = ", ".join(str(slaveaddress) for slaveaddress in slaveaddresses)
-        where = f"{server.path} ({arguments.mode})" if isinstance(server, PtyServer) else server.url
+        names = ", ".join(str(slaveaddress) for slaveaddress in sorted(bus.slaves))
+        where = f"{server.path} ({bus.mode})" if isinstance(server, PtyServer) else server.url
         print(f"Simulated slave(s) {names} on {where}. Press Ctrl-C to stop.", flush=True)
         while True:
             time.sleep(3600)
