@@ -323,7 +323,7 @@ def _shortest_float32(number: float) -> float:
 def _checked_number(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name!r} takes a number, not {value!r}")
-    if not math.isfinite(value) and not isinstance(value, int):
+    if isinstance(value, float) and not math.isfinite(value):  # an int may be too large for a float
         raise ValueError(f"{name!r} takes a finite number, not {value!r}")
     return value
 

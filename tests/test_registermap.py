@@ -317,6 +317,13 @@ def test_float32_values_read_as_their_shortest_decimal() -> None:
     [
         ("count", 65536, "65536 is out of range for 'count' (uint16): 0..65535"),
         ("count", 1.5, "'count' (uint16) takes a whole number, not 1.5"),
+        pytest.param(  # too large for a float: still a ValueError, not OverflowError
+            "count",
+            10**400,
+            f"{10**400!r} is out of range for 'count' (uint16): 0..65535",
+            id="count-10**400",
+        ),
+        pytest.param("power", 10**400, f"'power' (float32) cannot hold {10**400!r}", id="power-10**400"),
         (
             "temperature",
             3276.8,

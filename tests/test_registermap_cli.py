@@ -227,6 +227,23 @@ def test_bad_map_arguments_exit_2_before_any_request(
     assert bus.requests == []
 
 
+def test_a_whole_number_too_large_for_a_float_exits_2_without_a_traceback(
+    meter: tuple[str, simulator.SimulatedBus], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path, bus = meter
+    counter = tmp_path / "counter.csv"
+    counter.write_text(
+        "#! format = 1\nname,table,register,type,access\ncounter,holding,0,uint16,rw\n", encoding="utf-8"
+    )
+    huge = "1" + "0" * 400
+    assert run(["write", path, "--map", str(counter), "counter", huge]) == 2
+    assert capsys.readouterr().err == (
+        f"minimalmodbus write: bad argument: VALUE '{huge}': {huge} is out of range for 'counter' (uint16): "
+        "0..65535\n"
+    )
+    assert bus.requests == []
+
+
 def test_a_bad_map_file_lists_its_problems(
     meter: tuple[str, simulator.SimulatedBus], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
