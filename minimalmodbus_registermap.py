@@ -274,9 +274,9 @@ class Entry(NamedTuple):
         if self.scale is not None:
             raw = int((exact / _decimal(self.scale)).to_integral_value(decimal.ROUND_HALF_EVEN))
         else:
-            raw = int(exact.scaleb(self.decimals).to_integral_value(decimal.ROUND_DOWN))
-            if not self.decimals and raw != exact:
+            if not self.decimals and exact != exact.to_integral_value():  # before scaleb rounds to 28 digits
                 raise ValueError(f"{self.name!r} ({self.valuetype}) takes a whole number, not {number!r}")
+            raw = int(exact.scaleb(self.decimals).to_integral_value(decimal.ROUND_DOWN))
         low, high = _integer_range(self.valuetype)
         if not low <= raw <= high:
             raise ValueError(

@@ -201,6 +201,11 @@ DEFECTS = [
         "bad.csv:3: bad name 'a b': letters, digits, '_', '.', '-', starting with a letter or '_'",
     ),
     ("a,holding,0", "bad.csv:3: no type"),
+    (  # 40 digits: more than the 28 of decimal's default precision
+        "a,holding,0,uint64,rw," + "9" * 40,
+        f"bad.csv:3: bad default '{'9' * 40}': {'9' * 40} is out of range for 'a' (uint64): "
+        "0..18446744073709551615",
+    ),
 ]
 
 
