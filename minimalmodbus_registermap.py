@@ -225,6 +225,8 @@ class Entry(NamedTuple):
         if kind == "float":
             scaled = number if self.scale is None else float(_decimal(number) / _decimal(self.scale))
             try:
+                if not math.isfinite(scaled):  # unscaling made it too large: float_to_registers gives inf
+                    raise OverflowError
                 return float_to_registers(scaled, self.number_of_registers, self.byteorder)
             except (ValueError, OverflowError):
                 raise ValueError(f"{self.name!r} ({self.valuetype}) cannot hold {value!r}") from None

@@ -358,6 +358,13 @@ def test_bad_writes_are_refused_before_anything_is_sent(
     assert port_requests(instrument) == []
 
 
+def test_a_float_that_unscales_beyond_its_type_is_refused_not_written_as_infinity() -> None:
+    entry = Entry("flow", "holding", 0, "float64", 4, scale=0.1, writable=True)
+    assert entry.encode(1e307) == minimalmodbus.float_to_registers(1e308, 4)
+    with pytest.raises(ValueError, match=r"^'flow' \(float64\) cannot hold 1e\+308$"):
+        entry.encode(1e308)  # 1e309 registers: infinity
+
+
 def test_writing_a_string_value_of_the_wrong_type() -> None:
     with pytest.raises(TypeError, match="'label' is a string: give a str, not 12"):
         small_map().encode("label", 12)
