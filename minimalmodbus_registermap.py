@@ -60,11 +60,12 @@ Value = Union[int, float, str]
 
 # ---------------------------------------------------------------------------
 # Facts: tables, types, byte orders (Application Protocol §6.1-6.4: at most
-# 2000 bits or 125 registers in one read request)
+# 2000 bits or 125 registers in one read request; §6.12: 123 in one write)
 # ---------------------------------------------------------------------------
 
 _MAX_BITS_READ = 2000
 _MAX_REGISTERS_READ = 125
+_MAX_REGISTERS_WRITE = 123
 _MAX_REGISTER_ADDRESS = 0xFFFF
 _MAX_DECIMALS = 10
 _ILLEGAL_DATA_ADDRESS = 2
@@ -789,9 +790,7 @@ def _entry(row: _Row, defaults: _Defaults) -> Entry:
     table = _table(fields["table"])
     valuetype, number_of_registers = _valuetype(fields["type"], table)
     registeraddress = _registeraddress(fields["register"], defaults.base, number_of_registers, table)
-    access = _choice(str(fields.get("access", "r")).lower(), _ACCESS, "access")
-    if access and not _TABLES[table].writable:
-        raise _Problem(f"access rw: {table} {'bits' if _TABLES[table].bits else 'registers'} are read-only")
+    access = _access(fields, table, number_of_registers)
     byteorder = _choice(fields.get("byteorder", _byteorder_name(defaults.byteorder)), BYTEORDERS, "byteorder")
     decimals, scale = _scaling(fields, valuetype)
     entry = Entry(
@@ -810,6 +809,19 @@ def _entry(row: _Row, defaults: _Defaults) -> Entry:
         row.line,
     )
     return entry._replace(default=_default(entry, fields.get("default")))
+
+
+def _access(fields: dict[str, Any], table: str, number_of_registers: int) -> bool:
+    """Whether the value may be written: its table allows it, and one request can write it."""
+    access = bool(_choice(str(fields.get("access", "r")).lower(), _ACCESS, "access"))
+    if access and not _TABLES[table].writable:
+        raise _Problem(f"access rw: {table} {'bits' if _TABLES[table].bits else 'registers'} are read-only")
+    if access and number_of_registers > _MAX_REGISTERS_WRITE:
+        raise _Problem(
+            f"a string does not fit one write: {fields['type']!r} with access rw; "
+            f"give string:N with N 1..{_MAX_REGISTERS_WRITE} registers"
+        )
+    return access
 
 
 def _table(value: Any) -> str:

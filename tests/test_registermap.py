@@ -176,6 +176,11 @@ DEFECTS = [
         "a,holding,0,string:200,,",
         "bad.csv:3: a string does not fit: 'string:200'; give string:N with N 1..125 registers",
     ),
+    (  # readable in one request, but function code 16 writes at most 123 registers
+        "a,holding,0,string:124,rw,",
+        "bad.csv:3: a string does not fit one write: 'string:124' with access rw; "
+        "give string:N with N 1..123 registers",
+    ),
     (
         "a,holding,0,string:2,rw,ABCDE",
         "bad.csv:3: bad default 'ABCDE': 'a' holds at most 4 ASCII characters, not 'ABCDE'",
