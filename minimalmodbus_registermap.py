@@ -238,12 +238,11 @@ class Entry(NamedTuple):
         kind = _TYPES[self.valuetype].kind
         if kind == "string":
             return text
+        whole = kind == "bit" or (kind == "int" and not self.decimals and self.scale is None)
         try:
-            if kind == "bit" or (kind == "int" and not self.decimals and self.scale is None):
-                return int(text, 0)
-            return float(text)
+            return int(text, 0) if whole else float(text)
         except ValueError:
-            wanted = "a whole number" if kind in ("bit", "int") else "a number"
+            wanted = "a whole number" if whole else "a number"
             raise ValueError(f"{self.name!r} ({self.valuetype}) takes {wanted}, not {text!r}") from None
 
     def range_text(self) -> str:

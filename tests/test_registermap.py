@@ -370,6 +370,22 @@ def test_a_float_that_unscales_beyond_its_type_is_refused_not_written_as_infinit
         entry.encode(1e308)  # 1e309 registers: infinity
 
 
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("count", "1.5", "'count' (uint16) takes a whole number, not '1.5'"),
+        ("temperature", "warm", "'temperature' (int16) takes a number, not 'warm'"),  # 1 decimal: 21.5
+        ("energy", "x", "'energy' (uint32) takes a number, not 'x'"),  # scale 0.01
+        ("power", "x", "'power' (float32) takes a number, not 'x'"),
+    ],
+)
+def test_text_that_is_not_a_value_says_what_the_value_takes(name: str, text: str, message: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        small_map().entries[name].parse(text)
+    assert str(caught.value) == message
+    assert small_map().entries["temperature"].parse("21.5") == 21.5
+
+
 def test_writing_a_string_value_of_the_wrong_type() -> None:
     with pytest.raises(TypeError, match="'label' is a string: give a str, not 12"):
         small_map().encode("label", 12)
