@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import OUR_MODULES, module_imports
 from frames import rtu
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dummy_serial
@@ -562,6 +562,83 @@ def test_with_max_gap_0_one_request_per_run(entries: list[Entry]) -> None:
         assert len(plan) == len(spans)
     else:  # a run longer than one request takes more
         assert len(plan) > len(spans)
+
+
+@st.composite
+def plan_cases(draw: st.DrawFn) -> tuple[list[Entry], list[Entry], int, set[tuple[str, int]]]:
+    """A map, the values asked for (a subset), max_gap and refused joins."""
+    entries = draw(maps())
+    wanted = [entry for entry in entries if draw(st.booleans())] or entries[:1]
+    refused = {(entry.table, entry.registeraddress) for entry in entries if draw(st.integers(0, 9)) == 0}
+    return entries, wanted, draw(st.sampled_from([0, 0, 1, 3, 10, 700])), refused
+
+
+@settings(max_examples=300, deadline=None)
+@given(plan_cases())
+def test_every_value_once_within_the_limits_and_no_gap_larger_than_allowed(
+    case: tuple[list[Entry], list[Entry], int, set[tuple[str, int]]],
+) -> None:
+    entries, wanted, max_gap, refused = case
+    declared = declared_of(entries)
+    plan = plan_reads(wanted, declared, max_gap, refused)
+    planned = [entry for request in plan for entry in request.entries]
+    assert sorted(planned) == sorted(wanted)  # each wanted value exactly once, nothing else
+    for request in plan:
+        first, last = request.entries[0], request.entries[-1]
+        assert {entry.table for entry in request.entries} == {request.table}
+        assert request.registeraddress == first.registeraddress
+        assert request.number_of_registers == last.end - first.registeraddress
+        assert 1 <= request.number_of_registers <= (2000 if request.table == "coil" else 125)
+        for before, entry in zip(request.entries, request.entries[1:]):
+            assert before.end <= entry.registeraddress  # by address, not overlapping
+            between = range(before.end, entry.registeraddress)
+            assert sum(address not in declared[request.table] for address in between) <= max_gap
+            assert (entry.table, entry.registeraddress) not in refused
+
+
+class _BoundarySlave(simulator.SimulatedSlave):
+    """A device whose memory has blocks: exception 2 for a read that spans a boundary; records good reads."""
+
+    def __init__(self, boundaries: set[int], **tables: dict[int, int]) -> None:
+        super().__init__(**tables)  # type: ignore[arg-type]
+        self.boundaries = boundaries
+        self.answered: list[tuple[int, int]] = []  # (first register address, number of registers)
+
+    def handle(self, pdu: bytes, broadcast: bool = False) -> bytes | None:
+        first, count = int.from_bytes(pdu[1:3], "big"), int.from_bytes(pdu[3:5], "big")
+        if pdu[0] == 3 and any(first < boundary < first + count for boundary in self.boundaries):
+            return bytes([0x83, 2])
+        response = super().handle(pdu, broadcast)
+        if response is not None and pdu[0] == 3 and response[0] == 3:
+            self.answered.append((first, count))
+        return response
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_learned_refusals_never_skip_or_repeat_a_value(
+    dummy: dict[bytes, bytes], data: st.DataObject
+) -> None:
+    widths = data.draw(st.lists(st.sampled_from([1, 2, 4]), min_size=1, max_size=40))
+    holes = data.draw(st.lists(st.sampled_from([0, 0, 0, 1, 3]), min_size=len(widths), max_size=len(widths)))
+    rows, registeraddress = [], 0
+    for number, (width, hole) in enumerate(zip(widths, holes)):
+        valuetype = {1: "uint16", 2: "uint32", 4: "uint64"}[width]
+        rows.append(f"v{number},holding,{registeraddress},{valuetype},{number + 1}\n")
+        registeraddress += width + hole
+    regmap = RegisterMap.loads("#! format = 1\nname,table,register,type,default\n" + "".join(rows))
+    starts = [entry.registeraddress for entry in regmap.entries.values()]
+    slave = _BoundarySlave(set(data.draw(st.lists(st.sampled_from(starts)))), **regmap.slave_tables())
+    port = dummy_serial.Serial(port="/dev/ttyUSB0")
+    port.responder = simulator.SimulatedBus({1: slave})
+    instrument = minimalmodbus.Instrument(port, 1)
+    max_gap = data.draw(st.sampled_from([0, 1, 3, 10]))
+    expected = {f"v{number}": number + 1 for number in range(len(widths))}
+    for _ in range(2):  # learning, then with what was learned
+        slave.answered.clear()
+        assert regmap.read(instrument, max_gap=max_gap) == expected
+        read = [address for first, count in slave.answered for address in range(first, first + count)]
+        assert sorted(address for address in read if address in starts) == starts  # each value once
 
 
 def test_plan_of_a_run_longer_than_one_request() -> None:
