@@ -783,13 +783,30 @@ def _add_simulator_commands(commands: Any) -> None:
         help="serve Modbus TCP instead, e.g. 127.0.0.1:1502 (loopback unless told)",
     )
     network.add_argument("--udp", type=_host_and_port, metavar="HOST:PORT", help="serve Modbus UDP instead")
+    _add_replay_options(simulate)
     simulate.set_defaults(handler=_command_simulate)
     demo = commands.add_parser(
         "demo",
         help="read and write a simulated slave through a real serial port path (no hardware)",
         description="Start a simulated slave on a pseudo-terminal, then read and write it with debug output.",
     )
+    _add_record_option(demo)
     demo.set_defaults(handler=_command_demo)
+
+
+def _add_replay_options(simulate: argparse.ArgumentParser) -> None:
+    """``simulate --replay FILE``: answer from a recording instead of the demo slaves."""
+    simulate.add_argument(
+        "--replay", metavar="FILE", help="answer from a recording (--record) instead of simulated slaves"
+    )
+    simulate.add_argument(
+        "--lookup",
+        action="store_true",
+        help="with --replay: each request gets its last recorded answer (default: the answers in order)",
+    )
+    simulate.add_argument(
+        "--timing", action="store_true", help="with --replay: answer after the recorded round-trip time"
+    )
 
 
 def _host_and_port(text: str) -> str:
@@ -809,7 +826,14 @@ def _command_simulate(args: argparse.Namespace) -> int:
         argv += ["--tcp", args.tcp] if args.tcp else ["--udp", args.udp]
     else:
         argv.append("--pty")
-    for slaveaddress in args.slave or [1]:
+    if args.replay is not None:
+        argv += [
+            "--replay",
+            args.replay,
+            *(["--lookup"] if args.lookup else []),
+            *(["--timing"] if args.timing else []),
+        ]
+    for slaveaddress in args.slave or ([] if args.replay else [1]):
         argv += ["--slave", str(slaveaddress)]
     return minimalmodbus_simulator.main(argv)
 
@@ -874,7 +898,17 @@ def _port_options() -> argparse.ArgumentParser:
     )
     options.add_argument("--debug", action="store_true", help="print every frame written and read")
     options.add_argument("--json", action="store_true", help="print JSON for scripts")
+    _add_record_option(options)
     return options
+
+
+def _add_record_option(parser: argparse.ArgumentParser) -> None:
+    """``--record FILE``: every transaction of the command to a recording (minimalmodbus.Recording)."""
+    parser.add_argument(
+        "--record",
+        metavar="FILE",
+        help="record every request and answer to FILE (JSON lines; replay with simulate --replay FILE)",
+    )
 
 
 def _value_options() -> argparse.ArgumentParser:
@@ -959,12 +993,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     try:
-        status = _run(args)
+        status = _run_recorded(args)
         sys.stdout.flush()  # a closed pipe shows here, not at exit
     except BrokenPipeError:
         _discard_standard_output()
         return _EXIT_BROKEN_PIPE
     return status
+
+
+def _run_recorded(args: argparse.Namespace) -> int:
+    """The command, inside a ``minimalmodbus.Recording`` when ``--record FILE`` was given."""
+    record_file = getattr(args, "record", None)
+    if record_file is None:
+        return _run(args)
+    recording = minimalmodbus.Recording(record_file)
+    try:
+        recording.start()
+    except OSError as error:
+        print(f"minimalmodbus {args.command}: cannot record to {record_file!r}: {error}", file=sys.stderr)
+        return _EXIT_USAGE
+    try:
+        return _run(args)
+    finally:
+        recording.stop()
 
 
 def _run(args: argparse.Namespace) -> int:
