@@ -3160,8 +3160,8 @@ def _recording_entry(
 ) -> str:
     """One transaction's JSON fields after ``t`` and ``rtt``, in the order written.
 
-    Formatted field by field, not with ``json.dumps`` of a dict: a third of
-    the cost, and recording should cost next to nothing per transaction.
+    Formatted field by field, not with ``json.dumps`` of a dict, which cost
+    more (benchmarks/README.md): recording should cost little per transaction.
     """
     port = instrument.serial
     response = raw_responses[0] if raw_responses else getattr(error, "response", b"")
