@@ -32,6 +32,7 @@ __url__ = "https://github.com/pyhys/minimalmodbus"
 __version__ = "3.0.0.dev1"
 
 import binascii
+import contextlib
 import decimal
 import enum
 import itertools
@@ -47,7 +48,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TextIO, cast
 
 import serial
 
@@ -289,6 +290,8 @@ class CommEventLog(NamedTuple):
 
 # What pyserial raises when a port fails; these become MasterReportedException.
 _PORT_ERRORS: tuple[type[BaseException], ...] = (serial.SerialException, OSError, *_TERMIOS_ERRORS)
+# ... and when it refuses a setting (pyserial checks some settings itself).
+_PORT_OR_SETTING_ERRORS: tuple[type[BaseException], ...] = (*_PORT_ERRORS, ValueError)
 # pyserial's write and read of a plain POSIX port (none elsewhere), which _write
 # and _read_arrived may bypass.
 _PYSERIAL_POSIX_MEMBERS: dict[str, Any] = {
@@ -297,8 +300,6 @@ _PYSERIAL_POSIX_MEMBERS: dict[str, Any] = {
 }
 # How often a port that does not wait for input (timeout 0, no descriptor) is polled.
 _POLL_INTERVAL = 0.001
-# ... and when it refuses a setting (pyserial checks some settings itself).
-_PORT_OR_SETTING_ERRORS: tuple[type[BaseException], ...] = (*_PORT_ERRORS, ValueError)
 
 
 # ---------------------------------------------------------------------------
@@ -569,11 +570,7 @@ def _port_state(port: SerialPort) -> _PortState:
 
 
 def _shared_port(name: str) -> SerialPort:
-    """The port with this name, created or reopened (under its lock) as needed.
-
-    A network port (``tcp://``, ``udp://``) is shared by host and port, and
-    connects on its first use.
-    """
+    """The port with this name (a network port's: by host and port), created or reopened as needed."""
     network_port = _network_port(name)
     key = network_port.port if network_port else name
     try:
@@ -654,10 +651,7 @@ def _silent_period(port: SerialPort) -> float:
 
 
 def _character_time(port: SerialPort) -> float:
-    """Seconds one character takes on the line: start, data, parity and stop bits.
-
-    0 for a port object without a baud rate (such as a socket wrapper).
-    """
+    """Seconds one character takes on the line (start, data, parity, stop bits); 0 without a baud rate."""
     baudrate = getattr(port, "baudrate", None)
     if baudrate is None:
         return 0.0
@@ -671,8 +665,7 @@ def _character_time(port: SerialPort) -> float:
 
 def _port_timeout(port: SerialPort) -> float | None:
     """The port's read timeout in seconds (None: it waits as long as it takes)."""
-    timeout: float | None = getattr(port, "timeout", None)
-    return timeout
+    return cast("float | None", getattr(port, "timeout", None))
 
 
 def _bytes_waiting(port: SerialPort) -> int | None:
@@ -681,10 +674,10 @@ def _bytes_waiting(port: SerialPort) -> int | None:
     return None if waiting is None else int(waiting)
 
 
-def _reset_buffers(port: SerialPort) -> None:
-    """Discard what waits in the port's input and output buffers, where it can."""
-    for reset in ("reset_input_buffer", "reset_output_buffer"):
-        method = getattr(port, reset, None)
+def _call_optional(port: SerialPort, *members: str) -> None:
+    """Call those of these methods (``flush``, the buffer resets) that the port has."""
+    for member in members:
+        method = getattr(port, member, None)
         if method is not None:
             method()
 
@@ -757,18 +750,8 @@ def _read_arrived(port: SerialPort, count: int, wanted: int) -> bytes:
     return data
 
 
-def _flush(port: SerialPort) -> None:
-    """Wait until what was written has left the port (pyserial's ``flush``), where it can."""
-    flush = getattr(port, "flush", None)
-    if flush is not None:
-        flush()
-
-
 def _wait_for_input(port: SerialPort, until: float) -> None:
-    """Wait, without using the CPU, until input arrives or ``until`` (a port that does not wait itself).
-
-    On a port with a descriptor, in ``select``; otherwise in short sleeps.
-    """
+    """Wait, without using the CPU, until input arrives or ``until`` (a port that does not wait itself)."""
     remaining = until - _now()
     fd = getattr(port, "fd", None)
     if isinstance(fd, int):
@@ -779,8 +762,7 @@ def _wait_for_input(port: SerialPort, until: float) -> None:
 
 def _port_name(port: SerialPort) -> str | None:
     """The name of a port object, if it has one."""
-    name: str | None = getattr(port, "port", None)
-    return name
+    return cast("str | None", getattr(port, "port", None))
 
 
 def _now() -> float:
@@ -864,9 +846,7 @@ class Instrument:
         debug: bool = False,
     ) -> None:
         self.address = slaveaddress
-        """Slave address 0..255 (0 is broadcast, writes only; 248..255 are reserved)."""
         self.mode = mode
-        """``MODE_RTU`` or ``MODE_ASCII``."""
         self.debug = debug
         """Print every frame, timing and decision."""
         self.precalculate_read_size = True
@@ -878,13 +858,10 @@ class Instrument:
         self.handle_local_echo = False
         """Read back and check the echo of each request (some RS-485 adapters)."""
         self.retries = 0
-        """Extra attempts after NoResponseError or InvalidResponseError."""
         self.retry_writes = False
         """Also retry function codes that change the slave (may repeat a write)."""
-        self.inter_frame_delay: float | None = None
-        """Silence before each request in seconds (None means 3.5 characters, as the specification says)."""
+        self.inter_frame_delay = None
         self.broadcast_delay = 0.2
-        """Seconds to wait after a broadcast, so every slave is done."""
         self._roundtrip_time: float | None = None
         self.serial: Any = _port_from_argument(port)
         """The port (pyserial's ``Serial``, or the object given); set ``instrument.serial.baudrate`` etc."""
@@ -926,7 +903,7 @@ class Instrument:
 
     @property
     def inter_frame_delay(self) -> float | None:
-        """Silence before each request in seconds, or None for the spec's value."""
+        """Silence before each request in seconds (None means 3.5 characters, as the specification says)."""
         return self._inter_frame_delay
 
     @inter_frame_delay.setter
@@ -937,7 +914,7 @@ class Instrument:
 
     @property
     def broadcast_delay(self) -> float:
-        """Seconds to wait after a broadcast (default 0.2)."""
+        """Seconds to wait after a broadcast, so every slave is done (default 0.2)."""
         return self._broadcast_delay
 
     @broadcast_delay.setter
@@ -1616,14 +1593,14 @@ class Instrument:
         info = request.info
         attempts = 1 + (self.retries if self.retry_writes or (info and not info.writes) else 0)
         with _port_state(self.serial).lock:
-            for attempt in range(1, attempts + 1):
+            for attempt in range(1, attempts):
                 try:
                     return self._attempt(request)
                 except (NoResponseError, InvalidResponseError) as error:
-                    if attempt == attempts or not request.response_size:
+                    if not request.response_size:
                         raise
                     self._note(f"Attempt {attempt} of {attempts} failed, trying again: {error}")
-        raise AssertionError("unreachable: the last attempt returns or raises")
+            return self._attempt(request)
 
     def _attempt(self, request: _Request) -> bytes:
         """One transaction of a request, through a ``_communicate`` of a 2.x subclass (or patch) if any.
@@ -1725,7 +1702,8 @@ class Instrument:
             if self.handle_local_echo and serial_line:
                 self._discard_echo(port, request.frame)
             if request.slaveaddress == _BROADCAST_ADDRESS or not request.response_size:
-                _flush(port)  # nothing to read: let the frame leave before the delay counts (2.x)
+                # Nothing to read: let the frame leave the port before the delay counts (2.x).
+                _call_optional(port, "flush")
                 if request.slaveaddress == _BROADCAST_ADDRESS:
                     self._note(f"Broadcast: waiting {self.broadcast_delay * 1000:.1f} ms")
                     _sleep(self.broadcast_delay)
@@ -1770,7 +1748,7 @@ class Instrument:
             self._drain(port, state, slaveaddress, silence)
         _sleep_until(state.last_activity + silence)
         if self.clear_buffers_before_each_transaction and _bytes_waiting(port) != 0:
-            _reset_buffers(port)
+            _call_optional(port, "reset_input_buffer", "reset_output_buffer")
 
     def _drain(self, port: SerialPort, state: _PortState, slaveaddress: int, silence: float) -> None:
         """Discard late bytes of failed exchanges before the next request.
@@ -1916,7 +1894,7 @@ def _check_response(request: _Request, response: bytes) -> bytes:
     if frame[1] == request.functioncode | _EXCEPTION_BIT:
         if len(frame) < 3:
             raise request.invalid("An exception response without an exception code", response)
-        # Its data is one byte; as in 2.x, one of the normal length counts too (see _read_response).
+        # Its data is one byte; as in 2.x, one of the normal length counts too (see _read_frame).
         raise _slave_exception(request, frame[2], response)
     if frame[1] != request.functioncode:
         raise request.invalid(
@@ -2630,12 +2608,8 @@ def _decode_value(
 
 
 def _scale_up(value: float, number_of_decimals: int) -> int:
-    """The register value for a value with decimals: times 10**decimals, truncated toward zero.
-
-    As 2.x does (``write_register(a, 12.7)`` sends 12, ``-1.5`` sends -1), but
-    computed on the decimal value written rather than on its binary float:
-    2.55 at 2 decimals is 255, where 2.x's ``int(2.55 * 100)`` gave 254.
-    """
+    """Times 10**decimals, truncated toward zero as 2.x does, but computed on the decimal value
+    written, not its binary float (see write_register: 2.55 at 2 decimals is 255; 2.x gave 254)."""
     exact = decimal.Decimal(value) if isinstance(value, int) else decimal.Decimal(repr(float(value)))
     return int(exact.scaleb(number_of_decimals))
 
@@ -2675,10 +2649,7 @@ def _bits_to_bytes(bits: Sequence[int]) -> bytes:
 
 
 def _reorder(data: bytes, byteorder: int) -> bytes:
-    """Between the big-endian bytes of a value and their order in the registers.
-
-    Applying it twice gives the bytes back, so it serves both directions.
-    """
+    """The big-endian bytes of a value in their register order, or (it is its own inverse) back."""
     reverse_registers, swap_bytes = _BYTEORDERS[byteorder]
     if reverse_registers:
         data = b"".join(data[index : index + 2] for index in range(len(data) - 2, -1, -2))
@@ -2695,8 +2666,7 @@ def _encode_long(value: int, signed: bool, byteorder: int, number_of_registers: 
 
 def _decode_long(data: bytes, signed: bool, byteorder: int) -> int:
     """The integer in 4 or 8 register bytes."""
-    value: int = struct.unpack(_LONG_FORMATS[len(data) // 2, signed], _reorder(data, byteorder))[0]
-    return value
+    return int(struct.unpack(_LONG_FORMATS[len(data) // 2, signed], _reorder(data, byteorder))[0])
 
 
 def _encode_float(value: float, byteorder: int, number_of_registers: int) -> bytes:
@@ -2706,8 +2676,7 @@ def _encode_float(value: float, byteorder: int, number_of_registers: int) -> byt
 
 def _decode_float(data: bytes, byteorder: int) -> float:
     """The float in 4 or 8 register bytes."""
-    value: float = struct.unpack(_FLOAT_FORMATS[len(data) // 2], _reorder(data, byteorder))[0]
-    return value
+    return float(struct.unpack(_FLOAT_FORMATS[len(data) // 2], _reorder(data, byteorder))[0])
 
 
 def _encode_string(textstring: str, number_of_registers: int) -> bytes:
@@ -3024,7 +2993,7 @@ def _check_string(textstring: object, number_of_registers: int) -> None:
 
 # ---------------------------------------------------------------------------
 # Recording every transaction to a file (doc/recording.rst; read back by
-# dummy_serial.load_recording)
+# minimalmodbus_replay.load_recording)
 # ---------------------------------------------------------------------------
 
 RECORDING_FORMAT = "minimalmodbus-recording"
@@ -3036,6 +3005,8 @@ RECORDING_VERSION = 1
 _active_recordings: list[Recording] = []  # empty: _transact pays one truthiness check
 _recording_thread = threading.local()  # .busy while this thread's transaction is being recorded
 _RECORDED_SETTINGS = ("baudrate", "bytesize", "parity", "stopbits", "timeout")  # those a port has
+_RECORDED_PORT_FIELDS: dict[tuple[object, ...], str] = {}  # port name and settings -> their fields
+_MAX_RECORDED_PORT_FIELDS = 64
 
 
 class Recording:
@@ -3049,7 +3020,7 @@ class Recording:
             vendor_code()
 
     The format (version :data:`RECORDING_VERSION`) is described in the
-    manual's page on recording; ``dummy_serial.load_recording`` replays it.
+    manual's page on recording; ``minimalmodbus_replay.load_recording`` replays it.
     Recording changes nothing on the line: each entry is formatted after
     its transaction is over, and written to a buffered file.
 
@@ -3125,8 +3096,6 @@ def _record_transaction(
 ) -> bytes:
     """Do one transaction through ``_transact``, keeping its raw answer, then write its entry."""
     raw_responses: list[bytes] = []
-    previous_roundtrip = instrument._roundtrip_time
-    instrument._roundtrip_time = None  # so we can tell whether this transaction read an answer
 
     def exchange() -> bytes:
         port = instrument.serial
@@ -3134,6 +3103,7 @@ def _record_transaction(
         raw_responses.append(response)
         return response
 
+    roundtrip_before = instrument._roundtrip_time
     transaction_start = _now()
     _recording_thread.busy = True
     error: Exception | None = None
@@ -3144,38 +3114,50 @@ def _record_transaction(
         raise
     finally:
         _recording_thread.busy = False
+        # Reading an answer sets a new float object; the same object means nothing was read.
         roundtrip = instrument._roundtrip_time
-        if roundtrip is None:
-            instrument._roundtrip_time = previous_roundtrip
-        entry = _recording_entry(instrument, request, raw_responses, error)
+        entry = _recording_entry(instrument.serial, request, raw_responses, error)
         for recording in list(_active_recordings):
-            recording._write(entry, transaction_start, roundtrip)
+            recording._write(entry, transaction_start, None if roundtrip is roundtrip_before else roundtrip)
 
 
 def _recording_entry(
-    instrument: Instrument,
-    request: _Request,
-    raw_responses: list[bytes],
-    error: Exception | None,
+    port: SerialPort, request: _Request, raw_responses: list[bytes], error: Exception | None
 ) -> str:
     """One transaction's JSON fields after ``t`` and ``rtt``, in the order written.
 
-    Formatted field by field, not with ``json.dumps`` of a dict, which cost
-    more (benchmarks/README.md): recording should cost little per transaction.
+    Formatted field by field, not with ``json.dumps`` of a dict, and the
+    port's fields once per port and settings: recording should cost little
+    per transaction (benchmarks/README.md).
     """
-    port = instrument.serial
     response = raw_responses[0] if raw_responses else getattr(error, "response", b"")
-    settings = ", ".join(
-        f'"{name}": {_json_scalar(getattr(port, name, None))}' for name in _RECORDED_SETTINGS
-    )
     return (
-        f'"port": {_json_scalar(_port_name(port))}, {settings}, '
-        f'"mode": "{request.mode}", "slave": {request.slaveaddress}, "functioncode": {request.functioncode}, '
-        f'"request": "{request.frame.hex(" ").upper()}", '
+        f'{_port_fields(port)}"mode": "{request.mode}", "slave": {request.slaveaddress}, '
+        f'"functioncode": {request.functioncode}, "request": "{request.frame.hex(" ").upper()}", '
         f'"response": "{response.hex(" ").upper() if isinstance(response, bytes) else ""}", '
-        f'"error": {"null" if error is None else _json_scalar(type(error).__name__)}, '
-        f'"message": {"null" if error is None else _json_scalar(str(error))}'
+        + ('"error": null, "message": null' if error is None else _error_fields(error))
     )
+
+
+def _port_fields(port: SerialPort) -> str:
+    """The port's JSON fields of an entry, with the separator after them; formatted once per settings."""
+    values = (_port_name(port), *[getattr(port, name, None) for name in _RECORDED_SETTINGS])
+    try:
+        return _RECORDED_PORT_FIELDS[values]
+    except (KeyError, TypeError):  # new settings, or a setting that cannot be a key (an odd port)
+        pass
+    names = ("port", *_RECORDED_SETTINGS)
+    fields = ", ".join(f'"{name}": {_json_scalar(value)}' for name, value in zip(names, values)) + ", "
+    if len(_RECORDED_PORT_FIELDS) >= _MAX_RECORDED_PORT_FIELDS:
+        _RECORDED_PORT_FIELDS.clear()
+    with contextlib.suppress(TypeError):
+        _RECORDED_PORT_FIELDS[values] = fields
+    return fields
+
+
+def _error_fields(error: Exception) -> str:
+    """The ``error`` and ``message`` fields of an entry whose transaction raised."""
+    return f'"error": {_json_scalar(type(error).__name__)}, "message": {_json_scalar(str(error))}'
 
 
 def _json_scalar(value: object) -> str:

@@ -50,6 +50,7 @@ from minimalmodbus import (
     string_to_registers,
     value_to_register,
 )
+from minimalmodbus_registermap import RegisterMap, RegisterMapError, Value
 
 try:  # POSIX: pyserial lets termios.error (not an OSError) escape
     from termios import error as _TermiosError
@@ -474,6 +475,8 @@ def _timeout(args: argparse.Namespace, default_timeout: float) -> float:
 
 def _command_read(args: argparse.Namespace) -> int:
     """``read``: read values once."""
+    if args.map is not None:
+        return _command_read_map(args)
     selection = _selection(args)
     _check_read(selection)
     with _open_instrument(args, args.slave) as instrument:
@@ -483,6 +486,8 @@ def _command_read(args: argparse.Namespace) -> int:
 
 def _command_write(args: argparse.Namespace) -> int:
     """``write``: write values; say what was written (with --json as the document ``read`` prints)."""
+    if args.map is not None:
+        return _command_write_map(args)
     selection = _selection(args)
     values, registers = _prepare_write(selection, args.values)
     with _open_instrument(args, args.slave) as instrument:
@@ -496,6 +501,8 @@ def _command_write(args: argparse.Namespace) -> int:
 
 def _command_monitor(args: argparse.Namespace) -> int:
     """``monitor``: poll values at an interval; redraw in place on a terminal."""
+    if args.map is not None:
+        return _command_monitor_map(args)
     selection = _selection(args)
     _check_read(selection)
     with _open_instrument(args, args.slave) as instrument:
@@ -695,9 +702,11 @@ def _build_parser() -> argparse.ArgumentParser:
     port = _port_options()
     values = _value_options()
     read = commands.add_parser("read", parents=[port, values], help="read values once")
+    _add_map_option(read, with_names=True)
     read.set_defaults(handler=_command_read)
     write = commands.add_parser("write", parents=[port, values], help="write values")
     write.add_argument("values", nargs="+", help="values to write (a text for string)")
+    _add_map_option(write)
     write.set_defaults(handler=_command_write)
     _add_monitor_command(commands, port, values)
     _add_scan_command(commands, port)
@@ -719,6 +728,7 @@ def _add_monitor_command(
         default=0,
         help="polls to make (default 0: until Ctrl-C); exit status 1 if the last poll failed",
     )
+    _add_map_option(monitor, with_names=True)
     monitor.set_defaults(handler=_command_monitor)
 
 
@@ -784,6 +794,7 @@ def _add_simulator_commands(commands: Any) -> None:
     )
     network.add_argument("--udp", type=_host_and_port, metavar="HOST:PORT", help="serve Modbus UDP instead")
     _add_replay_options(simulate)
+    _add_map_option(simulate)
     simulate.set_defaults(handler=_command_simulate)
     demo = commands.add_parser(
         "demo",
@@ -821,21 +832,43 @@ def _command_simulate(args: argparse.Namespace) -> int:
     """``simulate``: the simulator's pseudo-terminal server (POSIX), or its Modbus TCP/UDP server."""
     import minimalmodbus_simulator  # only this command needs it
 
+    if args.map is not None:
+        return _command_simulate_map(args)
+    if args.replay is not None:
+        return _command_simulate_replay(args)
     argv = ["--mode", args.mode, "--baudrate", str(args.baudrate)]
     if args.tcp or args.udp:
         argv += ["--tcp", args.tcp] if args.tcp else ["--udp", args.udp]
     else:
         argv.append("--pty")
-    if args.replay is not None:
-        argv += [
-            "--replay",
-            args.replay,
-            *(["--lookup"] if args.lookup else []),
-            *(["--timing"] if args.timing else []),
-        ]
-    for slaveaddress in args.slave or ([] if args.replay else [1]):
+    for slaveaddress in args.slave or [1]:
         argv += ["--slave", str(slaveaddress)]
     return minimalmodbus_simulator.main(argv)
+
+
+def _command_simulate_replay(args: argparse.Namespace) -> int:
+    """``simulate --replay FILE``: a recording answers, on a pseudo-terminal or as a TCP/UDP server."""
+    import minimalmodbus_replay  # only this command needs it
+    import minimalmodbus_simulator
+
+    if args.slave or args.map is not None:
+        raise _UsageError(f"--replay {args.replay}: the recording has its slaves; give no --slave or --map")
+    try:
+        replay = minimalmodbus_replay.load_recording(
+            args.replay, ordered=not args.lookup, timing=args.timing, install=False
+        )
+    except OSError as error:
+        raise _UsageError(f"--replay {args.replay}: cannot read it: {error.strerror or error}") from None
+    except ValueError as error:
+        raise _UsageError(f"--replay {error}") from None
+    tcp = minimalmodbus_simulator.host_and_port(args.tcp) if args.tcp else None
+    udp = minimalmodbus_simulator.host_and_port(args.udp) if args.udp else None
+    try:
+        return minimalmodbus_replay.serve_recording(
+            replay, source=args.replay, baudrate=args.baudrate, tcp=tcp, udp=udp
+        )
+    except ValueError as error:
+        raise _UsageError(f"--replay {args.replay}: {error}") from None
 
 
 def _command_demo(args: argparse.Namespace) -> int:
@@ -919,7 +952,8 @@ def _value_options() -> argparse.ArgumentParser:
         "--slave",
         type=_whole_number(0, _MAX_SLAVE_ADDRESS),
         default=1,
-        help="slave address 0..255 (default 1; 0 broadcasts a write)",
+        action=_GivenOption,
+        help="slave address 0..255 (default 1, or the map's; 0 broadcasts a write)",
     )
     options.add_argument(
         "-t",
@@ -969,6 +1003,187 @@ def _add_format_options(options: argparse.ArgumentParser) -> None:
         default=0,
         help="decimals of uint16 and int16 values, 0..10 (default 0)",
     )
+
+
+# -- register maps: read, write, monitor and simulate by name (--map FILE) ----
+
+
+class _GivenOption(argparse.Action):
+    """Store an option's value and note that the user gave it (``args.given_<dest>``)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        setattr(namespace, self.dest, values)
+        setattr(namespace, f"given_{self.dest}", True)
+
+
+def _add_map_option(parser: argparse.ArgumentParser, with_names: bool = False) -> None:
+    """``--map FILE`` (read, monitor: ``--map FILE [NAME ...]``): a register map (doc/registermaps.rst)."""
+    if with_names:
+        parser.add_argument(
+            "--map",
+            nargs="+",
+            metavar=("FILE", "NAME"),
+            help="read values by name from this register map (CSV, or TOML on Python 3.11+); default: all",
+        )
+    else:
+        parser.add_argument("--map", metavar="FILE", help="a register map (CSV, or TOML on Python 3.11+)")
+
+
+def _map_file(args: argparse.Namespace) -> str:
+    """The FILE of ``--map``."""
+    return str(args.map[0] if isinstance(args.map, list) else args.map)
+
+
+def _load_map(args: argparse.Namespace) -> RegisterMap:
+    """The map of ``--map``; a problem with it is a usage error naming the option."""
+    path = _map_file(args)
+    try:
+        return RegisterMap.load(path)
+    except RegisterMapError as error:
+        raise _UsageError(f"--map {path}: {error}") from None
+    except OSError as error:
+        raise _UsageError(f"--map {path}: cannot read it: {error.strerror or error}") from None
+
+
+def _map_slave(args: argparse.Namespace, regmap: RegisterMap) -> int:
+    """The slave address: ``-a`` if given, else the map's."""
+    return int(args.slave) if getattr(args, "given_slave", False) else regmap.slaveaddress
+
+
+def _checked_names(args: argparse.Namespace, regmap: RegisterMap) -> list[str] | None:
+    """The names after ``--map FILE`` (None: all), each known to the map."""
+    names: list[str] = args.map[1:]
+    for name in names:
+        if name not in regmap.entries:
+            raise _UsageError(
+                f"--map NAME {name!r}: no such value in {regmap.source} (it has: {', '.join(regmap.entries)})"
+            )
+    return names or None
+
+
+def _map_lines(regmap: RegisterMap, values: dict[str, Value]) -> list[str]:
+    """``  name  value  unit`` lines, aligned."""
+    width = max(len(name) for name in values)
+    shown = {name: _shown(value) for name, value in values.items()}
+    value_width = max(len(text) for text in shown.values())
+    return [
+        f"  {name:<{width}}  {shown[name]:>{value_width}}  {regmap.entries[name].unit}".rstrip()
+        for name in values
+    ]
+
+
+def _map_document(slaveaddress: int, regmap: RegisterMap, values: dict[str, Value]) -> dict[str, Any]:
+    """The JSON document of values read by name: slave, map, values and units by name."""
+    return {
+        "slave": slaveaddress,
+        "map": regmap.source,
+        "values": values,
+        "units": {name: regmap.entries[name].unit for name in values},
+    }
+
+
+def _command_read_map(args: argparse.Namespace) -> int:
+    """``read --map FILE [NAME...]``: values by name, in as few requests as the planner allows."""
+    regmap = _load_map(args)
+    names = _checked_names(args, regmap)
+    slaveaddress = _map_slave(args, regmap)
+    with _open_instrument(args, slaveaddress) as instrument:
+        values = regmap.read(instrument, names)
+    if args.json:
+        print(json.dumps(_map_document(slaveaddress, regmap, values)))
+    else:
+        print(f"Slave {slaveaddress}, {regmap.source}:", *_map_lines(regmap, values), sep="\n")
+    return 0
+
+
+def _command_write_map(args: argparse.Namespace) -> int:
+    """``write --map FILE NAME VALUE``: one value by name, checked before the port is opened."""
+    regmap = _load_map(args)
+    if len(args.values) < 2:
+        raise _UsageError("with --map, write takes NAME VALUE")
+    name, texts = args.values[0], args.values[1:]
+    if name not in regmap.entries:
+        raise _UsageError(
+            f"NAME {name!r}: no such value in {regmap.source} (it has: {', '.join(regmap.entries)})"
+        )
+    entry = regmap.entries[name]
+    if len(texts) > 1 and entry.valuetype != "string":
+        raise _UsageError(f"VALUE: {name!r} takes one value, not {' '.join(texts)!r}")
+    try:
+        value = entry.parse(" ".join(texts))
+        regmap.encode(name, value)
+    except (TypeError, ValueError) as error:
+        raise _UsageError(f"VALUE {' '.join(texts)!r}: {error}") from None
+    slaveaddress = _map_slave(args, regmap)
+    with _open_instrument(args, slaveaddress) as instrument:
+        regmap.write(instrument, name, value)
+    if args.json:
+        print(json.dumps(_map_document(slaveaddress, regmap, {name: value})))
+    else:
+        print(f"Wrote {name} = {_shown(value)} {entry.unit}".rstrip() + f" to slave {slaveaddress}")
+    return 0
+
+
+def _command_monitor_map(args: argparse.Namespace) -> int:
+    """``monitor --map FILE [NAME...]``: poll values by name at an interval."""
+    regmap = _load_map(args)
+    names = _checked_names(args, regmap)
+    slaveaddress = _map_slave(args, regmap)
+    last_failed = False
+    with _open_instrument(args, slaveaddress) as instrument:
+        poll = 0
+        while args.iterations == 0 or poll < args.iterations:
+            poll += 1
+            if poll > 1:
+                _sleep(args.interval)
+            try:
+                values, error = regmap.read(instrument, names), None
+            except ModbusException as caught:
+                values, error = {}, caught
+            last_failed = error is not None
+            _print_map_poll(args, regmap, slaveaddress, poll, values, error)
+    return _EXIT_MODBUS_ERROR if last_failed else 0
+
+
+def _print_map_poll(
+    args: argparse.Namespace,
+    regmap: RegisterMap,
+    slaveaddress: int,
+    poll: int,
+    values: dict[str, Value],
+    error: ModbusException | None,
+) -> None:
+    """One poll of ``monitor --map``: a JSON line, or a block of lines."""
+    if args.json:
+        document: dict[str, Any] = {"poll": poll, **_map_document(slaveaddress, regmap, values)}
+        if error is not None:
+            del document["values"], document["units"]
+            document["error"] = {"type": type(error).__name__, "message": str(error)}
+        print(json.dumps(document), flush=True)
+        return
+    lines = _map_lines(regmap, values) if error is None else [f"  {type(error).__name__}: {error}"]
+    print(f"Slave {slaveaddress}, {regmap.source}, poll {poll} every {args.interval} s", *lines, sep="\n")
+    sys.stdout.flush()
+
+
+def _command_simulate_map(args: argparse.Namespace) -> int:
+    """``simulate --map FILE``: slaves serving exactly the map's registers, with its default values."""
+    import minimalmodbus_simulator as simulator  # only simulate needs it
+
+    regmap = _load_map(args)
+    slaveaddresses = sorted(set(args.slave or [regmap.slaveaddress]))
+    bus = simulator.SimulatedBus(
+        {address: simulator.SimulatedSlave(**regmap.slave_tables()) for address in slaveaddresses}, args.mode
+    )
+    tcp = simulator.host_and_port(args.tcp) if args.tcp else None
+    udp = simulator.host_and_port(args.udp) if args.udp else None
+    return simulator.serve(bus, baudrate=args.baudrate, tcp=tcp, udp=udp)
 
 
 def _sleep(seconds: float) -> None:

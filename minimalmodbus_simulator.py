@@ -59,7 +59,7 @@ import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
-from dummy_serial import Chunk, Replay, load_recording
+from dummy_serial import Chunk
 
 # ---------------------------------------------------------------------------
 # Simulated slaves: protocol facts
@@ -1259,56 +1259,6 @@ class SimulatedBus:
         return chunks + [(start + number * gap, piece) for number, piece in enumerate(pieces)]
 
 
-class ReplayBus(SimulatedBus):
-    """A recording served as a bus: each request gets its recorded answer (``dummy_serial.Replay``).
-
-    Serve it like any bus, on a :class:`PtyServer` (an RTU or ASCII
-    recording) or a :class:`NetworkServer` (a Modbus TCP recording; an RTU
-    one with ``rtu_frames=True``), so another master can be tested against a
-    device that is not there::
-
-        replay = dummy_serial.load_recording("bench.jsonl", install=False)
-        with minimalmodbus_simulator.PtyServer(ReplayBus(replay)) as server:
-            ...  # mbpoll server.path
-
-    Faults and slaves do not apply: the recording decides every answer.
-
-    Attributes:
-        replay: The recording, which tells what was played and unexpected.
-    """
-
-    def __init__(self, replay: Replay) -> None:
-        """Serve a replay; the bus's mode is the recording's serial mode (RTU if it has none).
-
-        Raises:
-            TypeError: ``replay`` is not a ``dummy_serial.Replay``.
-            ValueError: The recording mixes RTU and ASCII.
-        """
-        if not isinstance(replay, Replay):
-            raise TypeError(f"Simulator: replay must be a dummy_serial.Replay, not {replay!r}")
-        serial_modes = {exchange.mode for exchange in replay.exchanges} - {"tcp"}
-        if len(serial_modes) > 1:
-            raise ValueError(
-                f"Simulator: a recording served on one line has one mode, not {sorted(serial_modes)}"
-            )
-        super().__init__({}, serial_modes.pop() if serial_modes else MODE_RTU)
-        self.replay = replay
-
-    def __repr__(self) -> str:
-        """Return the mode and the replay."""
-        return f"minimalmodbus_simulator.ReplayBus<mode={self.mode!r}, {self.replay!r}>"
-
-    def __call__(self, request: bytes) -> list[Chunk]:
-        """The recorded answer to a request frame."""
-        with self._lock:
-            self.requests.append(request)
-        return self.replay(request)
-
-    def answer_mbap(self, adu: bytes) -> bytes | None:
-        """The recorded answer to a Modbus TCP request (with the request's transaction id), or None."""
-        return b"".join(data for _, data in self.replay(adu)) or None
-
-
 # ---------------------------------------------------------------------------
 # Simulated slaves on a pseudo-terminal
 # ---------------------------------------------------------------------------
@@ -1856,31 +1806,10 @@ def _parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         default=19200,
         help="sets the silence that ends an RTU frame of unknown length (default: 19200)",
     )
-    _add_replay_options(parser)
     arguments = parser.parse_args(argv)
     if sum(map(bool, (arguments.pty, arguments.tcp, arguments.udp))) != 1:
         parser.error("give one of --pty, --tcp HOST:PORT or --udp HOST:PORT: where to serve")
     return arguments
-
-
-def _add_replay_options(parser: argparse.ArgumentParser) -> None:
-    """--replay FILE and how to replay it."""
-    parser.add_argument(
-        "--replay",
-        metavar="FILE",
-        help="answer from a recording (minimalmodbus.Recording, --record) instead of simulated slaves; "
-        "an RTU or ASCII recording on --pty, a Modbus TCP one on --tcp or --udp, an RTU one also on --tcp "
-        "(as socket://)",
-    )
-    parser.add_argument(
-        "--lookup",
-        action="store_true",
-        help="with --replay: answer each request with its last recorded answer, as often as asked "
-        "(default: the recorded answers in order, each once)",
-    )
-    parser.add_argument(
-        "--timing", action="store_true", help="with --replay: answer after the recorded round-trip time"
-    )
 
 
 def host_and_port(text: str) -> tuple[str, int]:
@@ -1892,73 +1821,64 @@ def host_and_port(text: str) -> tuple[str, int]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Serve demonstration slaves (or a recording) until Ctrl-C (``python -m minimalmodbus_simulator``).
+    """Serve demonstration slaves on a pseudo-terminal until Ctrl-C (``python -m minimalmodbus_simulator``).
 
     Args:
         argv: The arguments, without the program name; None: ``sys.argv[1:]``.
 
     Returns:
-        The exit status: 0, or 2 for a recording that cannot be served.
+        The exit status, 0.
     """
     arguments = _parse_arguments(argv)
-    try:
-        bus, what = _bus_to_serve(arguments)
-        server = _server_for(arguments, bus)
-    except (OSError, ValueError) as error:
-        print(f"minimalmodbus_simulator: {error}", file=sys.stderr)
-        return 2
+    slaveaddresses = sorted(set(arguments.slave or [1]))
+    bus = SimulatedBus({slaveaddress: demo_slave() for slaveaddress in slaveaddresses}, arguments.mode)
+    return serve(bus, baudrate=arguments.baudrate, tcp=arguments.tcp, udp=arguments.udp)
+
+
+def serve(
+    bus: SimulatedBus,
+    *,
+    baudrate: int = 19200,
+    tcp: tuple[str, int] | None = None,
+    udp: tuple[str, int] | None = None,
+    rtu_frames: bool = False,
+    title: str | None = None,
+) -> int:
+    """Serve a bus on a new pseudo-terminal (or as a Modbus TCP or UDP server) until Ctrl-C.
+
+    Prints one line naming the slaves (or ``title``) and what to open, then serves.
+
+    Args:
+        bus: The slaves to serve.
+        baudrate: Sets the RTU silence of the pseudo-terminal server.
+        tcp: (host, port) to serve Modbus TCP instead.
+        udp: (host, port) to serve Modbus UDP instead.
+        rtu_frames: With ``tcp``: RTU frames over TCP (see :class:`NetworkServer`).
+        title: What the line calls the bus (default: its slave addresses).
+
+    Returns:
+        The exit status, 0.
+    """
+    server: PtyServer | NetworkServer
+    if tcp is None and udp is None:
+        server = PtyServer(bus, baudrate=baudrate)
+    else:
+        host, port = tcp or udp or ("", 0)
+        server = NetworkServer(bus, host, port, datagrams=udp is not None, rtu_frames=rtu_frames)
     # Ctrl-C must stop us even if the shell started us with SIGINT ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         server.start()
+        names = ", ".join(str(slaveaddress) for slaveaddress in sorted(bus.slaves))
         where = f"{server.path} ({bus.mode})" if isinstance(server, PtyServer) else server.url
-        print(f"{what} on {where}. Press Ctrl-C to stop.", flush=True)
+        print(f"{title or 'Simulated slave(s) ' + names} on {where}. Press Ctrl-C to stop.", flush=True)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
         pass
     finally:
         server.stop()
-        if isinstance(bus, ReplayBus):
-            replay = bus.replay
-            print(
-                f"Replayed {len(replay.played)} of {len(replay.exchanges)} recorded answers; "
-                f"{len(replay.unexpected)} unexpected requests.",
-                file=sys.stderr,
-            )
     return 0
-
-
-def _bus_to_serve(arguments: argparse.Namespace) -> tuple[SimulatedBus, str]:
-    """The bus of the command line (demo slaves, or a recording) and what to call it."""
-    if arguments.replay is None:
-        slaveaddresses = sorted(set(arguments.slave or [1]))
-        bus = SimulatedBus({slaveaddress: demo_slave() for slaveaddress in slaveaddresses}, arguments.mode)
-        return bus, f"Simulated slave(s) {', '.join(map(str, slaveaddresses))}"
-    if arguments.slave:
-        raise ValueError("--slave and --replay exclude each other: the recording has its slaves")
-    replay = load_recording(
-        arguments.replay, ordered=not arguments.lookup, timing=arguments.timing, install=False
-    )
-    return ReplayBus(replay), f"Replaying {arguments.replay} ({len(replay.exchanges)} exchanges)"
-
-
-def _server_for(arguments: argparse.Namespace, bus: SimulatedBus) -> PtyServer | NetworkServer:
-    """A pty server, or a network server, for the bus (ValueError: a recording that cannot go there)."""
-    network_frames = isinstance(bus, ReplayBus) and any(
-        exchange.mode == "tcp" for exchange in bus.replay.exchanges
-    )
-    if arguments.pty:
-        if network_frames:
-            raise ValueError(f"{arguments.replay} holds Modbus TCP frames: serve it with --tcp or --udp")
-        return PtyServer(bus, baudrate=arguments.baudrate)
-    host, port = arguments.tcp or arguments.udp
-    serial_frames = isinstance(bus, ReplayBus) and not network_frames and bool(bus.replay.exchanges)
-    if serial_frames and (arguments.udp or bus.mode != MODE_RTU):
-        raise ValueError(
-            f"{arguments.replay} holds {bus.mode} frames: serve it with --pty (RTU also with --tcp)"
-        )
-    return NetworkServer(bus, host, port, datagrams=bool(arguments.udp), rtu_frames=serial_frames)
 
 
 if __name__ == "__main__":

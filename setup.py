@@ -20,7 +20,14 @@ from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).parent
 
-MODULES = ["minimalmodbus", "minimalmodbus_cli", "dummy_serial", "minimalmodbus_simulator"]
+MODULES = [
+    "minimalmodbus",
+    "minimalmodbus_cli",
+    "dummy_serial",
+    "minimalmodbus_simulator",
+    "minimalmodbus_registermap",
+    "minimalmodbus_replay",
+]
 """The modules installed, each with its stub-only package."""
 
 STUB_REEXPORTS = {"minimalmodbus": ["serial"]}

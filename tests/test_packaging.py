@@ -289,6 +289,7 @@ def test_sdist_holds_tests_docs_and_licence(dists: dict[str, Path]) -> None:
         "doc/*.rst",
         "doc/conf.py",
         "examples/*.py",
+        "examples/maps/*",
         "benchmarks/*",
         "tools/*.py",
     ):

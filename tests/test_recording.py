@@ -22,12 +22,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import FakeClock, Serve, forget_port
+from conftest import OUR_MODULES, FakeClock, Serve, forget_port, module_imports
 from frames import rtu  # the tests' own CRC, not the driver's
 
 import dummy_serial
 import minimalmodbus
 import minimalmodbus_cli
+import minimalmodbus_replay
 import minimalmodbus_simulator as simulator
 from minimalmodbus_simulator import Fault
 
@@ -271,7 +272,7 @@ def test_round_trip_through_dummy_serial(
         recorded = session(simulated)
     minimalmodbus.forget_ports()
     file.seek(0)
-    replay = dummy_serial.load_recording(file)
+    replay = minimalmodbus_replay.load_recording(file)
     assert dummy_serial.RESPONDER is replay
     assert session(None) == recorded  # the same values, the same exceptions and messages
     assert replay.unplayed == [] and replay.unexpected == []
@@ -283,7 +284,7 @@ def test_the_same_request_answered_three_ways_replays_in_order(replaying: None, 
     request = rtu(1, 4, bytes.fromhex("0000 0001"))  # a temperature, read three times
     answers = [rtu(1, 4, bytes.fromhex("02") + value.to_bytes(2, "big")) for value in (215, 216, 218)]
     path = write_recording(tmp_path / "temperature.jsonl", *(entry(request, answer) for answer in answers))
-    replay = dummy_serial.load_recording(path)
+    replay = minimalmodbus_replay.load_recording(path)
     instrument = minimalmodbus.Instrument(PORT, 1)
     assert [instrument.read_register(0, 1, functioncode=4) for _ in range(3)] == [21.5, 21.6, 21.8]
     assert [exchange.line_number for exchange in replay.played] == [2, 3, 4]
@@ -304,7 +305,7 @@ def test_lookup_answers_each_request_with_its_last_answer(replaying: None, tmp_p
         entry(request, answers[1]),
         entry(other, answers[0]),
     )
-    replay = dummy_serial.load_recording(path, ordered=False)
+    replay = minimalmodbus_replay.load_recording(path, ordered=False)
     instrument = minimalmodbus.Instrument(PORT, 1)
     assert [instrument.read_register(0) for _ in range(4)] == [2, 2, 2, 2]
     assert [exchange.line_number for exchange in replay.unplayed] == [4]  # register 1 was never read
@@ -315,7 +316,7 @@ def test_unplayed_answers_are_reported_in_file_order(replaying: None, tmp_path: 
     requests = [rtu(1, 3, bytes.fromhex(f"000{number} 0001")) for number in range(3)]
     answer = rtu(1, 3, bytes.fromhex("02 0001"))
     path = write_recording(tmp_path / "three.jsonl", *(entry(request, answer) for request in requests))
-    replay = dummy_serial.load_recording(path)
+    replay = minimalmodbus_replay.load_recording(path)
     minimalmodbus.Instrument(PORT, 1).read_register(1)
     assert [exchange.request for exchange in replay.unplayed] == [requests[0], requests[2]]
     with pytest.raises(AssertionError, match=r"unplayed line 2: 01 03 00 00 00 01 84 0A \(8 bytes\)"):
@@ -329,7 +330,7 @@ def test_timing_replays_the_round_trip_on_the_fake_clock(
     path = write_recording(
         tmp_path / "slow.jsonl", entry(request, rtu(1, 3, bytes.fromhex("02 0007")), rtt=0.032)
     )
-    dummy_serial.load_recording(path, timing=True)
+    minimalmodbus_replay.load_recording(path, timing=True)
     instrument = minimalmodbus.Instrument(PORT, 1)
     start = fake_clock.time
     assert instrument.read_register(0) == 7
@@ -342,7 +343,7 @@ def test_without_timing_the_answer_is_there_at_once(replaying: None, tmp_path: P
     path = write_recording(
         tmp_path / "slow.jsonl", entry(request, rtu(1, 3, bytes.fromhex("02 0007")), rtt=0.032)
     )
-    replay = dummy_serial.load_recording(path, install=False)
+    replay = minimalmodbus_replay.load_recording(path, install=False)
     assert dummy_serial.RESPONDER is None
     assert replay(request) == [(0.0, rtu(1, 3, bytes.fromhex("02 0007")))]
 
@@ -351,7 +352,7 @@ def test_modbus_tcp_frames_match_without_their_transaction_id(tmp_path: Path) ->
     request = bytes.fromhex("0007 0000 0006 01 03 0000 0001")
     answer = bytes.fromhex("0007 0000 0005 01 03 02 002A")
     path = write_recording(tmp_path / "tcp.jsonl", entry(request, answer, mode="tcp"))
-    replay = dummy_serial.load_recording(path, install=False)
+    replay = minimalmodbus_replay.load_recording(path, install=False)
     asked = bytes.fromhex("1234") + request[2:]
     assert replay(asked) == [(0.0, bytes.fromhex("1234") + answer[2:])]
 
@@ -366,9 +367,9 @@ def test_modbus_tcp_round_trip_through_the_network_server(tmp_path: Path) -> Non
                 outcome(lambda: instrument.read_register(999)),
             ]
     forget_port(server.url)
-    replay = dummy_serial.load_recording(path, install=False)
+    replay = minimalmodbus_replay.load_recording(path, install=False)
     assert {exchange.mode for exchange in replay.exchanges} == {"tcp"}
-    with simulator.NetworkServer(simulator.ReplayBus(replay)) as server:
+    with simulator.NetworkServer(minimalmodbus_replay.ReplayBus(replay)) as server:
         with minimalmodbus.Instrument(server.url, 1) as instrument:  # new transaction ids
             replayed = [
                 instrument.read_register(7),
@@ -417,8 +418,8 @@ def test_a_bad_recording_names_the_file_and_line(
 ) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(dummy_serial.RecordingError) as raised:
-        dummy_serial.load_recording(path)
+    with pytest.raises(minimalmodbus_replay.RecordingError) as raised:
+        minimalmodbus_replay.load_recording(path)
     assert f"{path}, line {line_number}: " in str(raised.value)
     assert problem in str(raised.value)
     assert isinstance(raised.value, ValueError)
@@ -428,14 +429,14 @@ def test_a_bad_recording_names_the_file_and_line(
 def test_blank_lines_are_allowed_and_keep_line_numbers(tmp_path: Path) -> None:
     path = tmp_path / "edited.jsonl"
     path.write_text(HEADER + "\n" + GOOD_LINE, encoding="utf-8")
-    (exchange,) = dummy_serial.read_recording(path)
+    (exchange,) = minimalmodbus_replay.read_recording(path)
     assert exchange.line_number == 3 and exchange.request == rtu(1, 3, bytes.fromhex("0000 0001"))
 
 
 def test_read_recording_takes_a_text_file_not_other_things() -> None:
-    assert dummy_serial.read_recording(io.StringIO(HEADER + GOOD_LINE))[0].rtt == 0.01
+    assert minimalmodbus_replay.read_recording(io.StringIO(HEADER + GOOD_LINE))[0].rtt == 0.01
     with pytest.raises(TypeError, match="source must be a path or a text file, not 42"):
-        dummy_serial.read_recording(42)  # type: ignore[arg-type]
+        minimalmodbus_replay.read_recording(42)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------
@@ -454,7 +455,7 @@ def test_replay_bus_serves_a_recording_on_a_pty(serve: Serve, tmp_path: Path) ->
             outcome(lambda: instrument.read_register(999)),
         ]
     forget_port(server.path)
-    bus = simulator.ReplayBus(dummy_serial.load_recording(path, install=False))
+    bus = minimalmodbus_replay.ReplayBus(minimalmodbus_replay.load_recording(path, install=False))
     replayed_server = serve(bus)
     instrument = minimalmodbus.Instrument(replayed_server.path, 1)
     replayed = [
@@ -468,18 +469,18 @@ def test_replay_bus_serves_a_recording_on_a_pty(serve: Serve, tmp_path: Path) ->
 
 
 def test_replay_bus_refuses_what_it_cannot_serve(tmp_path: Path) -> None:
-    with pytest.raises(TypeError, match=r"replay must be a dummy_serial\.Replay"):
-        simulator.ReplayBus("bench.jsonl")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"replay must be a minimalmodbus_replay\.Replay"):
+        minimalmodbus_replay.ReplayBus("bench.jsonl")  # type: ignore[arg-type]
     rtu_line = entry(rtu(1, 3, bytes.fromhex("0000 0001")), b"")
     ascii_line = entry(b":010300000001FB\r\n", b"", mode="ascii")
     path = write_recording(tmp_path / "mixed.jsonl", rtu_line, ascii_line)
     with pytest.raises(ValueError, match=r"one mode, not \['ascii', 'rtu'\]"):
-        simulator.ReplayBus(dummy_serial.load_recording(path, install=False))
+        minimalmodbus_replay.ReplayBus(minimalmodbus_replay.load_recording(path, install=False))
     tcp_path = write_recording(
         tmp_path / "tcp.jsonl", entry(bytes.fromhex("0001 0000 0006 01 03 0000 0001"), b"", mode="tcp")
     )
-    assert simulator.main(["--pty", "--replay", str(tcp_path)]) == 2
-    assert simulator.main(["--pty", "--replay", str(tmp_path / "missing.jsonl")]) == 2
+    assert minimalmodbus_cli.main(["simulate", "--replay", str(tcp_path)]) == 2
+    assert minimalmodbus_cli.main(["simulate", "--replay", str(tmp_path / "missing.jsonl")]) == 2
 
 
 def test_python_m_simulate_replay_serves_until_sigint(tmp_path: Path) -> None:
@@ -574,8 +575,8 @@ def test_mbpoll_against_a_replayed_recording(serve: Serve, tmp_path: Path) -> No
         with pytest.raises(minimalmodbus.IllegalRequestError):
             instrument.read_register(1000)
     forget_port(server.path)
-    replay = dummy_serial.load_recording(path, install=False)
-    replayed = serve(simulator.ReplayBus(replay))
+    replay = minimalmodbus_replay.load_recording(path, install=False)
+    replayed = serve(minimalmodbus_replay.ReplayBus(replay))
     results = [
         run_mbpoll(replayed.path, "-t", "4", "-r", "0", "-c", "5"),
         run_mbpoll(replayed.path, "-t", "0", "-r", "0", "-c", "8"),
@@ -611,7 +612,7 @@ def test_record_option_of_every_command(
     status = minimalmodbus_cli.main([command, server.path, *options, "--record", str(path), "-o", "0.05"])
     forget_port(server.path)
     assert status == 0, capsys.readouterr()
-    exchanges = dummy_serial.read_recording(path)
+    exchanges = minimalmodbus_replay.read_recording(path)
     assert [exchange.request for exchange in exchanges] == bus.requests
     assert {exchange.port for exchange in exchanges} == {server.path}
 
@@ -631,7 +632,28 @@ def test_demo_records_and_the_recording_replays(tmp_path: Path, capsys: pytest.C
     path = tmp_path / "demo.jsonl"
     assert minimalmodbus_cli.main(["demo", "--record", str(path)]) == 0
     capsys.readouterr()
-    exchanges = dummy_serial.read_recording(path)
+    exchanges = minimalmodbus_replay.read_recording(path)
     assert [exchange.functioncode for exchange in exchanges] == [3, 16, 3, 3, 16, 3, 1, 3]
     assert exchanges[-1].error == "IllegalRequestError"
     assert os.path.getsize(path) < 4000
+
+
+# ---------------------------------------------------------------------------
+# The replay's room: above the driver, dummy_serial and the simulator
+# ---------------------------------------------------------------------------
+
+
+def test_the_replay_imports_the_driver_dummy_serial_and_the_simulator_only() -> None:
+    imported = module_imports(minimalmodbus_replay.__file__)
+    assert imported & OUR_MODULES == {"minimalmodbus", "dummy_serial", "minimalmodbus_simulator"}
+    standard_library = getattr(sys, "stdlib_module_names", imported - OUR_MODULES)  # 3.10+
+    assert imported - OUR_MODULES <= set(standard_library)
+
+
+def test_only_the_command_line_imports_the_replay() -> None:
+    importers = {
+        module.__name__
+        for module in (minimalmodbus, dummy_serial, simulator, minimalmodbus_cli)
+        if "minimalmodbus_replay" in module_imports(module.__file__)
+    }
+    assert importers == {"minimalmodbus_cli"}
