@@ -32,9 +32,11 @@ __url__ = "https://github.com/pyhys/minimalmodbus"
 __version__ = "3.0.0.dev1"
 
 import binascii
+import contextlib
 import decimal
 import enum
 import itertools
+import json
 import logging
 import math
 import os
@@ -46,7 +48,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TextIO, cast
 
 import serial
 
@@ -1662,6 +1664,8 @@ class Instrument:
         response. Port errors become a ``PortError``. ``communicate``: a 2.x
         subclass's own ``_communicate``, to use instead of the steps here.
         """
+        if _active_recordings and not getattr(_recording_thread, "busy", False):
+            return _record_transaction(self, request, checked, communicate)  # comes back here, busy
         port: SerialPort = self.serial
         state = _port_state(port)
         with state.lock:
@@ -2985,6 +2989,184 @@ def _check_string(textstring: object, number_of_registers: int) -> None:
             f"textstring must have at most {2 * number_of_registers} characters for "
             f"{number_of_registers} registers, not {len(textstring)}: {textstring!r}"
         )
+
+
+# ---------------------------------------------------------------------------
+# Recording every transaction to a file (doc/recording.rst; read back by
+# minimalmodbus_replay.load_recording)
+# ---------------------------------------------------------------------------
+
+RECORDING_FORMAT = "minimalmodbus-recording"
+"""The ``format`` of a recording's header line."""
+
+RECORDING_VERSION = 1
+"""The ``version`` of the recording format written here."""
+
+_active_recordings: list[Recording] = []  # empty: _transact pays one truthiness check
+_recording_thread = threading.local()  # .busy while this thread's transaction is being recorded
+_RECORDED_SETTINGS = ("baudrate", "bytesize", "parity", "stopbits", "timeout")  # those a port has
+_RECORDED_PORT_FIELDS: dict[tuple[object, ...], str] = {}  # port name and settings -> their fields
+_MAX_RECORDED_PORT_FIELDS = 64
+
+
+class Recording:
+    """Record every transaction of every Instrument to a file, while active.
+
+    The program under test needs no change: it creates its instruments as
+    usual, and everything they send and receive is written to the file, one
+    JSON line per attempt (a retry is two lines)::
+
+        with minimalmodbus.Recording("bench.jsonl"):
+            vendor_code()
+
+    The format (version :data:`RECORDING_VERSION`) is described in the
+    manual's page on recording; ``minimalmodbus_replay.load_recording`` replays it.
+    Recording changes nothing on the line: each entry is formatted after
+    its transaction is over, and written to a buffered file.
+
+    Args:
+        file: A path, or a text file open for writing (left open at the end).
+
+    Attributes:
+        count: The number of transactions recorded so far.
+
+    Raises:
+        TypeError: ``file`` is neither a path nor a text file.
+    """
+
+    def __init__(self, file: str | os.PathLike[str] | TextIO) -> None:
+        if not isinstance(file, (str, os.PathLike)) and not callable(getattr(file, "write", None)):
+            raise TypeError(f"file must be a path or a text file open for writing, not {file!r}")
+        self.file = file
+        self.count = 0
+        self._stream: TextIO | None = None
+        self._start_time = 0.0
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> Self:
+        """Start recording."""
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Stop recording."""
+        self.stop()
+
+    def start(self) -> None:
+        """Write the header line and record from now on (OSError if the file cannot be opened)."""
+        if self in _active_recordings:
+            raise ValueError(f"this Recording of {self.file!r} is already recording")
+        if isinstance(self.file, (str, os.PathLike)):
+            self._stream = open(self.file, "w", encoding="utf-8", newline="\n")  # closed by stop()
+        else:
+            self._stream = self.file
+        self._start_time = _now()
+        header = {"format": RECORDING_FORMAT, "version": RECORDING_VERSION, "minimalmodbus": __version__}
+        self._stream.write(json.dumps(header) + "\n")
+        with _REGISTRY_LOCK:
+            _active_recordings.append(self)
+
+    def stop(self) -> None:
+        """Stop recording; flush the file, and close it if this Recording opened it."""
+        with _REGISTRY_LOCK:
+            if self in _active_recordings:
+                _active_recordings.remove(self)
+        with self._lock:
+            if self._stream is None:
+                return
+            if self._stream is not self.file:
+                self._stream.close()
+            else:
+                self._stream.flush()
+            self._stream = None
+
+    def _write(self, entry: str, transaction_start: float, roundtrip: float | None) -> None:
+        """Write one transaction's line: ``t`` (from this recording's start) and ``rtt`` in
+        microsecond steps without exponents (a diff shows them digit by digit), then the entry."""
+        rtt = "null" if roundtrip is None else f"{roundtrip:.6f}"
+        line = f'{{"t": {transaction_start - self._start_time:.6f}, "rtt": {rtt}, {entry}}}\n'
+        with self._lock:
+            if self._stream is not None:
+                self._stream.write(line)
+                self.count += 1
+
+
+def _record_transaction(
+    instrument: Instrument, request: _Request, checked: bool, communicate: Callable[[], bytes] | None
+) -> bytes:
+    """Do one transaction through ``_transact``, keeping its raw answer, then write its entry."""
+    raw_responses: list[bytes] = []
+
+    def exchange() -> bytes:
+        port = instrument.serial
+        response = communicate() if communicate else instrument._exchange(port, _port_state(port), request)
+        raw_responses.append(response)
+        return response
+
+    roundtrip_before = instrument._roundtrip_time
+    transaction_start = _now()
+    _recording_thread.busy = True
+    error: Exception | None = None
+    try:
+        return instrument._transact(request, checked, exchange)
+    except Exception as raised:
+        error = raised
+        raise
+    finally:
+        _recording_thread.busy = False
+        # Reading an answer sets a new float object; the same object means nothing was read.
+        roundtrip = instrument._roundtrip_time
+        entry = _recording_entry(instrument.serial, request, raw_responses, error)
+        for recording in list(_active_recordings):
+            recording._write(entry, transaction_start, None if roundtrip is roundtrip_before else roundtrip)
+
+
+def _recording_entry(
+    port: SerialPort, request: _Request, raw_responses: list[bytes], error: Exception | None
+) -> str:
+    """One transaction's JSON fields after ``t`` and ``rtt``, in the order written.
+
+    Formatted field by field, not with ``json.dumps`` of a dict, and the
+    port's fields once per port and settings: recording should cost little
+    per transaction (benchmarks/README.md).
+    """
+    response = raw_responses[0] if raw_responses else getattr(error, "response", b"")
+    return (
+        f'{_port_fields(port)}"mode": "{request.mode}", "slave": {request.slaveaddress}, '
+        f'"functioncode": {request.functioncode}, "request": "{request.frame.hex(" ").upper()}", '
+        f'"response": "{response.hex(" ").upper() if isinstance(response, bytes) else ""}", '
+        + ('"error": null, "message": null' if error is None else _error_fields(error))
+    )
+
+
+def _port_fields(port: SerialPort) -> str:
+    """The port's JSON fields of an entry, with the separator after them; formatted once per settings."""
+    values = (_port_name(port), *[getattr(port, name, None) for name in _RECORDED_SETTINGS])
+    try:
+        return _RECORDED_PORT_FIELDS[values]
+    except (KeyError, TypeError):  # new settings, or a setting that cannot be a key (an odd port)
+        pass
+    names = ("port", *_RECORDED_SETTINGS)
+    fields = ", ".join(f'"{name}": {_json_scalar(value)}' for name, value in zip(names, values)) + ", "
+    if len(_RECORDED_PORT_FIELDS) >= _MAX_RECORDED_PORT_FIELDS:
+        _RECORDED_PORT_FIELDS.clear()
+    with contextlib.suppress(TypeError):
+        _RECORDED_PORT_FIELDS[values] = fields
+    return fields
+
+
+def _error_fields(error: Exception) -> str:
+    """The ``error`` and ``message`` fields of an entry whose transaction raised."""
+    return f'"error": {_json_scalar(type(error).__name__)}, "message": {_json_scalar(str(error))}'
+
+
+def _json_scalar(value: object) -> str:
+    """A setting or name as a JSON value: a number, a string, or null (anything else as its text)."""
+    if value is None:
+        return "null"
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return repr(value)
+    return json.dumps(value if isinstance(value, str) else str(value))
 
 
 # ---------------------------------------------------------------------------

@@ -793,6 +793,7 @@ def _add_simulator_commands(commands: Any) -> None:
         help="serve Modbus TCP instead, e.g. 127.0.0.1:1502 (loopback unless told)",
     )
     network.add_argument("--udp", type=_host_and_port, metavar="HOST:PORT", help="serve Modbus UDP instead")
+    _add_replay_options(simulate)
     _add_map_option(simulate)
     simulate.set_defaults(handler=_command_simulate)
     demo = commands.add_parser(
@@ -800,7 +801,23 @@ def _add_simulator_commands(commands: Any) -> None:
         help="read and write a simulated slave through a real serial port path (no hardware)",
         description="Start a simulated slave on a pseudo-terminal, then read and write it with debug output.",
     )
+    _add_record_option(demo)
     demo.set_defaults(handler=_command_demo)
+
+
+def _add_replay_options(simulate: argparse.ArgumentParser) -> None:
+    """``simulate --replay FILE``: answer from a recording instead of the demo slaves."""
+    simulate.add_argument(
+        "--replay", metavar="FILE", help="answer from a recording (--record) instead of simulated slaves"
+    )
+    simulate.add_argument(
+        "--lookup",
+        action="store_true",
+        help="with --replay: each request gets its last recorded answer (default: the answers in order)",
+    )
+    simulate.add_argument(
+        "--timing", action="store_true", help="with --replay: answer after the recorded round-trip time"
+    )
 
 
 def _host_and_port(text: str) -> str:
@@ -817,6 +834,8 @@ def _command_simulate(args: argparse.Namespace) -> int:
 
     if args.map is not None:
         return _command_simulate_map(args)
+    if args.replay is not None:
+        return _command_simulate_replay(args)
     argv = ["--mode", args.mode, "--baudrate", str(args.baudrate)]
     if args.tcp or args.udp:
         argv += ["--tcp", args.tcp] if args.tcp else ["--udp", args.udp]
@@ -825,6 +844,31 @@ def _command_simulate(args: argparse.Namespace) -> int:
     for slaveaddress in args.slave or [1]:
         argv += ["--slave", str(slaveaddress)]
     return minimalmodbus_simulator.main(argv)
+
+
+def _command_simulate_replay(args: argparse.Namespace) -> int:
+    """``simulate --replay FILE``: a recording answers, on a pseudo-terminal or as a TCP/UDP server."""
+    import minimalmodbus_replay  # only this command needs it
+    import minimalmodbus_simulator
+
+    if args.slave or args.map is not None:
+        raise _UsageError(f"--replay {args.replay}: the recording has its slaves; give no --slave or --map")
+    try:
+        replay = minimalmodbus_replay.load_recording(
+            args.replay, ordered=not args.lookup, timing=args.timing, install=False
+        )
+    except OSError as error:
+        raise _UsageError(f"--replay {args.replay}: cannot read it: {error.strerror or error}") from None
+    except ValueError as error:
+        raise _UsageError(f"--replay {error}") from None
+    tcp = minimalmodbus_simulator.host_and_port(args.tcp) if args.tcp else None
+    udp = minimalmodbus_simulator.host_and_port(args.udp) if args.udp else None
+    try:
+        return minimalmodbus_replay.serve_recording(
+            replay, source=args.replay, baudrate=args.baudrate, tcp=tcp, udp=udp
+        )
+    except ValueError as error:
+        raise _UsageError(f"--replay {args.replay}: {error}") from None
 
 
 def _command_demo(args: argparse.Namespace) -> int:
@@ -887,7 +931,17 @@ def _port_options() -> argparse.ArgumentParser:
     )
     options.add_argument("--debug", action="store_true", help="print every frame written and read")
     options.add_argument("--json", action="store_true", help="print JSON for scripts")
+    _add_record_option(options)
     return options
+
+
+def _add_record_option(parser: argparse.ArgumentParser) -> None:
+    """``--record FILE``: every transaction of the command to a recording (minimalmodbus.Recording)."""
+    parser.add_argument(
+        "--record",
+        metavar="FILE",
+        help="record every request and answer to FILE (JSON lines; replay with simulate --replay FILE)",
+    )
 
 
 def _value_options() -> argparse.ArgumentParser:
@@ -1154,12 +1208,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     try:
-        status = _run(args)
+        status = _run_recorded(args)
         sys.stdout.flush()  # a closed pipe shows here, not at exit
     except BrokenPipeError:
         _discard_standard_output()
         return _EXIT_BROKEN_PIPE
     return status
+
+
+def _run_recorded(args: argparse.Namespace) -> int:
+    """The command, inside a ``minimalmodbus.Recording`` when ``--record FILE`` was given."""
+    record_file = getattr(args, "record", None)
+    if record_file is None:
+        return _run(args)
+    recording = minimalmodbus.Recording(record_file)
+    try:
+        recording.start()
+    except OSError as error:
+        print(f"minimalmodbus {args.command}: cannot record to {record_file!r}: {error}", file=sys.stderr)
+        return _EXIT_USAGE
+    try:
+        return _run(args)
+    finally:
+        recording.stop()
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -1206,6 +1206,10 @@ class SimulatedBus:
             answer = self._answer(request)
             return self._deliver(request, answer, faults)
 
+    def answer_mbap(self, adu: bytes) -> bytes | None:
+        """The answer to one Modbus TCP request (MBAP header, PDU), or None (see NetworkServer)."""
+        return _answer_adu(self, adu)
+
     def _faults_for_next_request(self) -> set[Fault]:
         """The injected faults of this request, plus those drawn by chance."""
         faults = self._injected.pop(0) if self._injected else set()
@@ -1606,7 +1610,7 @@ class NetworkServer:
     def answer(self, adu: bytes) -> bytes | None:
         """Record a request and compute its answer (called by the connection handlers)."""
         self.requests.append(adu)
-        return _answer_adu(self.bus, adu)
+        return self.bus.answer_mbap(adu)
 
 
 class _TcpHandler(socketserver.BaseRequestHandler):
@@ -1837,16 +1841,20 @@ def serve(
     baudrate: int = 19200,
     tcp: tuple[str, int] | None = None,
     udp: tuple[str, int] | None = None,
+    rtu_frames: bool = False,
+    title: str | None = None,
 ) -> int:
     """Serve a bus on a new pseudo-terminal (or as a Modbus TCP or UDP server) until Ctrl-C.
 
-    Prints one line naming the slaves and what to open, then serves.
+    Prints one line naming the slaves (or ``title``) and what to open, then serves.
 
     Args:
         bus: The slaves to serve.
         baudrate: Sets the RTU silence of the pseudo-terminal server.
         tcp: (host, port) to serve Modbus TCP instead.
         udp: (host, port) to serve Modbus UDP instead.
+        rtu_frames: With ``tcp``: RTU frames over TCP (see :class:`NetworkServer`).
+        title: What the line calls the bus (default: its slave addresses).
 
     Returns:
         The exit status, 0.
@@ -1856,14 +1864,14 @@ def serve(
         server = PtyServer(bus, baudrate=baudrate)
     else:
         host, port = tcp or udp or ("", 0)
-        server = NetworkServer(bus, host, port, datagrams=udp is not None)
+        server = NetworkServer(bus, host, port, datagrams=udp is not None, rtu_frames=rtu_frames)
     # Ctrl-C must stop us even if the shell started us with SIGINT ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         server.start()
         names = ", ".join(str(slaveaddress) for slaveaddress in sorted(bus.slaves))
         where = f"{server.path} ({bus.mode})" if isinstance(server, PtyServer) else server.url
-        print(f"Simulated slave(s) {names} on {where}. Press Ctrl-C to stop.", flush=True)
+        print(f"{title or 'Simulated slave(s) ' + names} on {where}. Press Ctrl-C to stop.", flush=True)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:

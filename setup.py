@@ -26,6 +26,7 @@ MODULES = [
     "dummy_serial",
     "minimalmodbus_simulator",
     "minimalmodbus_registermap",
+    "minimalmodbus_replay",
 ]
 """The modules installed, each with its stub-only package."""
 

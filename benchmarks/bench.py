@@ -964,9 +964,11 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
             line_silence,
         )
         results = []
-        for workload in workloads:
-            count = min(iterations, workload.max_iterations or iterations)
-            results.append(measure(workload, count, setup))
+        recording = minimalmodbus.Recording(args.record) if args.record else contextlib.nullcontext()
+        with recording:  # --record: every transaction measured is also written to a recording
+            for workload in workloads:
+                count = min(iterations, workload.max_iterations or iterations)
+                results.append(measure(workload, count, setup))
     finally:
         for instrument in instruments:
             with contextlib.suppress(Exception):  # best effort while cleaning up
@@ -1172,6 +1174,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="K",
         help="with --baud, write replies K bytes at a time, each at its wire time "
         "(default 0: the whole reply when its last byte is due)",
+    )
+    parser.add_argument(
+        "--record",
+        metavar="FILE",
+        help="record every transaction to FILE (minimalmodbus.Recording), to measure what recording costs",
     )
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--markdown", action="store_true", help="print a Markdown table")

@@ -129,5 +129,12 @@ def module_imports(path: str | None) -> set[str]:
     return imported
 
 
-OUR_MODULES = {"minimalmodbus", "minimalmodbus_cli", "dummy_serial", "minimalmodbus_simulator"}
+OUR_MODULES = {
+    "minimalmodbus",
+    "minimalmodbus_cli",
+    "dummy_serial",
+    "minimalmodbus_simulator",
+    "minimalmodbus_registermap",
+    "minimalmodbus_replay",
+}
 """The modules of this repository; imports among them point one way (doc/develop.rst)."""

@@ -1164,10 +1164,15 @@ def test_the_driver_imports_nothing_of_ours() -> None:
     assert module_imports(minimalmodbus.__file__) & OUR_MODULES == set()
 
 
-def test_the_command_line_imports_the_driver_the_simulator_and_the_map_module_only() -> None:
-    imported = module_imports(minimalmodbus_cli.__file__) & (OUR_MODULES | {"minimalmodbus_registermap"})
-    # the simulator for simulate, demo; register maps for --map
-    assert imported == {"minimalmodbus", "minimalmodbus_simulator", "minimalmodbus_registermap"}
+def test_the_command_line_imports_the_driver_the_simulator_the_maps_and_the_replay_only() -> None:
+    imported = module_imports(minimalmodbus_cli.__file__) & OUR_MODULES
+    # the simulator for simulate, demo; register maps for --map; the replay for simulate --replay
+    assert imported == {
+        "minimalmodbus",
+        "minimalmodbus_simulator",
+        "minimalmodbus_registermap",
+        "minimalmodbus_replay",
+    }
 
 
 def test_the_command_line_uses_only_public_names_of_the_driver() -> None:

@@ -57,7 +57,13 @@ def test_the_modules_index_lists_our_modules_only(html: Path) -> None:
     listed = re.findall(
         r'<li><a href="(\w+)\.html">', (html / "_modules" / "index.html").read_text(encoding="utf-8")
     )
-    assert listed == ["dummy_serial", "minimalmodbus", "minimalmodbus_registermap", "minimalmodbus_simulator"]
+    assert listed == [
+        "dummy_serial",
+        "minimalmodbus",
+        "minimalmodbus_registermap",
+        "minimalmodbus_replay",
+        "minimalmodbus_simulator",
+    ]
 
 
 @pytest.mark.parametrize("page", ["index.rst", "readme.rst"])
