@@ -1113,6 +1113,8 @@ def _command_write_map(args: argparse.Namespace) -> int:
             f"NAME {name!r}: no such value in {regmap.source} (it has: {', '.join(regmap.entries)})"
         )
     entry = regmap.entries[name]
+    if not entry.writable:
+        raise _UsageError(f"NAME {name!r}: read-only in {regmap.source} (access r, line {entry.line})")
     if len(texts) > 1 and entry.valuetype != "string":
         raise _UsageError(f"VALUE: {name!r} takes one value, not {' '.join(texts)!r}")
     try:

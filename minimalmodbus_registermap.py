@@ -609,9 +609,9 @@ class RegisterMap:
             parts = _split(request)
             if len(parts) == 1 or error.exception_code not in (_ILLEGAL_DATA_ADDRESS, _ILLEGAL_DATA_VALUE):
                 raise
+            refused.update((part.table, part.registeraddress) for part in parts[1:])  # kept if a part fails
             for part in parts:
                 self._read_request(instrument, part, values, refused)
-            refused.update((part.table, part.registeraddress) for part in parts[1:])
             return
         for entry in request.entries:
             offset = entry.registeraddress - request.registeraddress

@@ -478,6 +478,20 @@ def test_a_single_value_refused_raises(slave_bus: simulator.SimulatedBus) -> Non
         small_map().read(instrument, ["label"])
 
 
+def test_a_refusal_learned_before_a_part_fails_is_kept(slave_bus: simulator.SimulatedBus) -> None:
+    del slave_bus.slaves[7].holding_registers[8]  # "label" (8..9) is refused even alone
+    instrument = minimalmodbus.Instrument("/dev/ttyUSB0", 7)
+    regmap = small_map()
+    with pytest.raises(minimalmodbus.IllegalRequestError):
+        regmap.read(instrument, ["count", "label"], max_gap=4)
+    assert port_requests(instrument) == [
+        rtu(7, 3, b"\x00\x00\x00\x0a"),  # 0..9 joined: refused
+        rtu(7, 3, b"\x00\x00\x00\x01"),  # count
+        rtu(7, 3, b"\x00\x08\x00\x02"),  # label: refused alone, raises
+    ]
+    assert regmap.refused_joins == {7: {("holding", 8)}}  # the next read does not try the join again
+
+
 def test_write_by_name_and_read_back(slave_bus: simulator.SimulatedBus) -> None:
     instrument = minimalmodbus.Instrument("/dev/ttyUSB0", 7)
     regmap = small_map()

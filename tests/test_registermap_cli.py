@@ -192,7 +192,7 @@ def test_the_map_slave_address_unless_given(
         ),
         (
             ["write", "PORT", "--map", "MAP", "voltage", "3"],
-            "minimalmodbus write: bad argument: VALUE '3': 'voltage' is read-only in the register map",
+            "minimalmodbus write: bad argument: NAME 'voltage': read-only in ",
         ),
         (
             ["write", "PORT", "--map", "MAP", "meter_id", "x"],
