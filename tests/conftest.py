@@ -129,12 +129,15 @@ def module_imports(path: str | None) -> set[str]:
     return imported
 
 
-OUR_MODULES = {
-    "minimalmodbus",
-    "minimalmodbus_cli",
-    "dummy_serial",
-    "minimalmodbus_simulator",
-    "minimalmodbus_registermap",
-    "minimalmodbus_replay",
-}
+def setup_modules() -> list[str]:
+    """The modules setup.py installs: its ``MODULES`` list, read without running setup.py."""
+    tree = ast.parse((Path(__file__).resolve().parent.parent / "setup.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and [ast.unparse(target) for target in node.targets] == ["MODULES"]:
+            modules: list[str] = ast.literal_eval(node.value)
+            return modules
+    raise AssertionError("setup.py has no MODULES = [...]")
+
+
+OUR_MODULES = set(setup_modules())
 """The modules of this repository; imports among them point one way (doc/develop.rst)."""

@@ -29,21 +29,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import setup_modules
 
 from tools import make_stubs
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 300  # seconds for one build, install or type check; a hang fails the test, not CI
-
-
-def setup_modules() -> list[str]:
-    """The modules setup.py installs: its ``MODULES`` list, read without running setup.py."""
-    tree = ast.parse((ROOT / "setup.py").read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and [ast.unparse(target) for target in node.targets] == ["MODULES"]:
-            modules: list[str] = ast.literal_eval(node.value)
-            return modules
-    raise AssertionError("setup.py has no MODULES = [...]")
 
 
 MODULES = setup_modules()
