@@ -1,4 +1,4 @@
-"""Packaging for MinimalModbus: four single modules, their type stubs, pyserial the only dependency.
+"""Packaging for MinimalModbus: single modules, their type stubs, pyserial the only dependency.
 
 PEP 561 lets a type checker read a package's annotations (``py.typed``), but
 not a single module's. So the build also writes a stub-only package
