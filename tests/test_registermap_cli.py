@@ -10,6 +10,7 @@ slave in-process on a pseudo-terminal (fixture ``serve``) and run
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import signal
@@ -36,12 +37,19 @@ CN7500 = REPO / "examples" / "maps" / "omega_cn7500.csv"
 PROCESS_SECONDS = 20.0
 
 
-def file_values(regmap: RegisterMap) -> dict[str, Value]:
-    """The values the file gives (its ``default`` column), as the map's types hold them."""
-    return {
-        name: entry.decode(entry.encode(entry.default if entry.default is not None else 0))
-        for name, entry in regmap.entries.items()
-    }
+def file_defaults(path: Path) -> dict[str, Value]:
+    """The ``default`` column of an example map, read with the csv module alone (not the map's codecs)."""
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    defaults: dict[str, Value] = {}
+    for row in csv.DictReader(lines):
+        text = row["default"]
+        if row["type"].startswith("string"):
+            defaults[row["name"]] = text
+        elif re.fullmatch(r"-?(0x[0-9A-Fa-f]+|\d+)", text):
+            defaults[row["name"]] = int(text, 0)
+        else:
+            defaults[row["name"]] = float(text)
+    return defaults
 
 
 def run(argv: list[str]) -> int:
@@ -103,7 +111,7 @@ def test_library_command_line_and_simulator_agree_on_every_example_value(
         library = regmap.read(instrument)
     assert run(["read", port, "--map", str(path), "--json", "--timeout", "1"]) == 0
     document = json.loads(capsys.readouterr().out)
-    assert library == file_values(regmap)
+    assert library == file_defaults(path)  # float32 values read back as the decimal the file wrote
     assert document["values"] == library
     assert document["units"] == {name: entry.unit for name, entry in regmap.entries.items()}
 
