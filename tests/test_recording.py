@@ -409,7 +409,9 @@ GOOD_LINE = (
         (HEADER + GOOD_LINE.replace('"t": 0.0', '"t": -1'), 2, "t must be a number of seconds"),
         (HEADER + GOOD_LINE.replace('"rtt": 0.01', '"rtt": "fast"'), 2, "rtt must be a number"),
         (HEADER + GOOD_LINE.replace('"error": null', '"error": 5'), 2, "error must be a string or null"),
-        (HEADER + GOOD_LINE.replace('"slave": 1, ', ""), 2, "'slave'"),  # missing
+        (HEADER + GOOD_LINE.replace('"slave": 1, ', ""), 2, "the field 'slave' is missing"),
+        (HEADER + GOOD_LINE.replace('"rtt": 0.01', '"rtt": NaN'), 2, "rtt must be a number of seconds"),
+        (HEADER + GOOD_LINE.replace('"t": 0.0', '"t": Infinity'), 2, "t must be a number of seconds"),
         (HEADER + GOOD_LINE.replace('"functioncode": 3', '"functioncode": true'), 2, "functioncode must be"),
     ],
 )
@@ -424,6 +426,18 @@ def test_a_bad_recording_names_the_file_and_line(
     assert problem in str(raised.value)
     assert isinstance(raised.value, ValueError)
     assert dummy_serial.RESPONDER is None  # nothing installed: no answer from a bad file
+
+
+def test_bytes_that_are_not_utf8_name_their_line(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.jsonl"  # a message edited in a Latin-1 editor: the degree sign is one byte
+    path.write_bytes(
+        (HEADER + GOOD_LINE + GOOD_LINE.replace('"message": null', '"message": "25 \xb0C"')).encode("latin-1")
+    )
+    with pytest.raises(minimalmodbus_replay.RecordingError) as raised:
+        minimalmodbus_replay.load_recording(path)
+    column = GOOD_LINE.index('"message": null') + len('"message": "25 ') + 1
+    assert str(raised.value) == f"{path}, line 3: not UTF-8 text (byte 0xB0 at column {column})"
+    assert dummy_serial.RESPONDER is None
 
 
 def test_blank_lines_are_allowed_and_keep_line_numbers(tmp_path: Path) -> None:
