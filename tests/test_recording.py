@@ -208,6 +208,22 @@ def test_a_broadcast_is_recorded_without_answer_or_round_trip(dummy: dict[bytes,
     assert item["slave"] == 0 and item["response"] == "" and item["rtt"] is None and item["error"] is None
 
 
+def test_an_interrupted_transaction_is_recorded_as_interrupted(
+    dummy: dict[bytes, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C during a transaction (monitor until Ctrl-C): its line must not read as a clean exchange."""
+
+    def interrupted(request: bytes) -> list[dummy_serial.Chunk]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(dummy_serial, "RESPONDER", interrupted)
+    file = io.StringIO()
+    with minimalmodbus.Recording(file), pytest.raises(KeyboardInterrupt):
+        minimalmodbus.Instrument(PORT, 1).read_register(7)
+    (item,) = recording_lines(file.getvalue())
+    assert (item["response"], item["error"], item["rtt"]) == ("", "KeyboardInterrupt", None)
+
+
 def test_nothing_is_recorded_after_the_recording_stops(dummy: dict[bytes, bytes]) -> None:
     dummy[rtu(1, 3, bytes.fromhex("0007 0001"))] = rtu(1, 3, bytes.fromhex("02 0046"))
     instrument = minimalmodbus.Instrument(PORT, 1)
