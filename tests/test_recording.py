@@ -657,6 +657,28 @@ def test_record_option_reports_a_file_it_cannot_write(
     assert not minimalmodbus._active_recordings
 
 
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["read", "-r", "7"],  # the file fills up when the recording stops (flushes)
+        ["monitor", "-r", "7", "--iterations", "60", "--interval", "0"],  # while recording
+    ],
+)
+def test_record_option_reports_a_full_disk_without_a_traceback(
+    serve: Serve, arguments: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    if not os.path.exists("/dev/full"):
+        pytest.skip("needs /dev/full (Linux), where every write fails with ENOSPC")
+    server = serve(simulator.SimulatedBus({1: simulator.demo_slave()}))
+    command, *options = arguments
+    status = minimalmodbus_cli.main([command, server.path, *options, "--record", "/dev/full"])
+    assert status == 2
+    last_error_line = capsys.readouterr().err.splitlines()[-1]
+    full = "[Errno 28] No space left on device"
+    assert last_error_line == f"minimalmodbus {command}: cannot record to '/dev/full': {full}"
+    assert not minimalmodbus._active_recordings
+
+
 def test_demo_records_and_the_recording_replays(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("termios", reason="needs pseudo-terminals (POSIX)")
     path = tmp_path / "demo.jsonl"
