@@ -50,7 +50,8 @@ class RecordedExchange(NamedTuple):
     t: float
     """Seconds from the start of the recording to the start of the transaction."""
     rtt: float | None
-    """Seconds from the end of writing to the end of reading; None when nothing was read."""
+    """Seconds from the end of writing to the end of reading (for no answer: the time waited);
+    None when no answer was read for (see the manual's field list)."""
     port: str | None
     mode: str
     """``rtu``, ``ascii`` or ``tcp`` (an MBAP frame)."""
