@@ -381,8 +381,15 @@ class ReplayBus(simulator.SimulatedBus):
         return self.replay(request)
 
     def answer_mbap(self, adu: bytes) -> bytes | None:
-        """The recorded answer to a Modbus TCP request (with the request's transaction id), or None."""
-        return b"".join(data for _, data in self.replay(adu)) or None
+        """The recorded answer to a Modbus TCP request (with the request's transaction id), or None.
+
+        With timing, it comes after its recorded round-trip time (the
+        server's thread waits, on dummy_serial's clock).
+        """
+        chunks = self.replay(adu)
+        for delay, _ in chunks[:1]:  # a recorded answer is one chunk
+            dummy_serial._sleep(delay)
+        return b"".join(data for _, data in chunks) or None
 
 
 def serve_recording(

@@ -373,6 +373,19 @@ def test_modbus_tcp_frames_match_without_their_transaction_id(tmp_path: Path) ->
     assert replay(asked) == [(0.0, bytes.fromhex("1234") + answer[2:])]
 
 
+def test_timing_replays_the_round_trip_of_modbus_tcp_answers(tmp_path: Path, fake_clock: FakeClock) -> None:
+    """simulate --replay --timing on --tcp: the network server's answer waits its round-trip time too."""
+    request = bytes.fromhex("0007 0000 0006 01 03 0000 0001")
+    answer = bytes.fromhex("0007 0000 0005 01 03 02 002A")
+    path = write_recording(tmp_path / "tcp.jsonl", entry(request, answer, mode="tcp", rtt=0.032))
+    bus = minimalmodbus_replay.ReplayBus(
+        minimalmodbus_replay.load_recording(path, timing=True, install=False)
+    )
+    start = fake_clock.time
+    assert bus.answer_mbap(bytes.fromhex("1234") + request[2:]) == bytes.fromhex("1234") + answer[2:]
+    assert fake_clock.time - start == pytest.approx(0.032)
+
+
 def test_modbus_tcp_round_trip_through_the_network_server(tmp_path: Path) -> None:
     path = tmp_path / "tcp.jsonl"
     with simulator.NetworkServer(simulator.SimulatedBus({1: simulator.demo_slave()})) as server:
