@@ -198,7 +198,7 @@ def read_recording(source: str | os.PathLike[str] | TextIO) -> list[RecordedExch
     return _parse_recording(source, str(getattr(source, "name", "<recording>")))
 
 
-def _parse_recording(lines: Iterable[str] | Iterable[bytes], file_name: str) -> list[RecordedExchange]:
+def _parse_recording(lines: Iterable[str | bytes], file_name: str) -> list[RecordedExchange]:
     """Parse the header and every line; RecordingError naming the first bad line."""
     exchanges: list[RecordedExchange] = []
     line_number = 0
