@@ -3106,10 +3106,10 @@ def _record_transaction(
     roundtrip_before = instrument._roundtrip_time
     transaction_start = _now()
     _recording_thread.busy = True
-    error: Exception | None = None
+    error: BaseException | None = None
     try:
         return instrument._transact(request, checked, exchange)
-    except Exception as raised:
+    except BaseException as raised:  # also Ctrl-C: the line must not read as a clean exchange
         error = raised
         raise
     finally:
@@ -3122,7 +3122,7 @@ def _record_transaction(
 
 
 def _recording_entry(
-    port: SerialPort, request: _Request, raw_responses: list[bytes], error: Exception | None
+    port: SerialPort, request: _Request, raw_responses: list[bytes], error: BaseException | None
 ) -> str:
     """One transaction's JSON fields after ``t`` and ``rtt``, in the order written.
 
@@ -3155,7 +3155,7 @@ def _port_fields(port: SerialPort) -> str:
     return fields
 
 
-def _error_fields(error: Exception) -> str:
+def _error_fields(error: BaseException) -> str:
     """The ``error`` and ``message`` fields of an entry whose transaction raised."""
     return f'"error": {_json_scalar(type(error).__name__)}, "message": {_json_scalar(str(error))}'
 

@@ -1226,13 +1226,13 @@ def _run_recorded(args: argparse.Namespace) -> int:
     recording = minimalmodbus.Recording(record_file)
     try:
         recording.start()
-    except OSError as error:
+        try:
+            return _run(args)
+        finally:
+            recording.stop()
+    except OSError as error:  # _run turns the port's errors into messages: this is the file's (disk full)
         print(f"minimalmodbus {args.command}: cannot record to {record_file!r}: {error}", file=sys.stderr)
         return _EXIT_USAGE
-    try:
-        return _run(args)
-    finally:
-        recording.stop()
 
 
 def _run(args: argparse.Namespace) -> int:

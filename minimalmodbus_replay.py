@@ -15,6 +15,7 @@ This module sits above the driver (whose ``Recording`` writes the format),
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import threading
@@ -49,7 +50,8 @@ class RecordedExchange(NamedTuple):
     t: float
     """Seconds from the start of the recording to the start of the transaction."""
     rtt: float | None
-    """Seconds from the end of writing to the end of reading; None when nothing was read."""
+    """Seconds from the end of writing to the end of reading (for no answer: the time waited);
+    None when no answer was read for (see the manual's field list)."""
     port: str | None
     mode: str
     """``rtu``, ``ascii`` or ``tcp`` (an MBAP frame)."""
@@ -189,30 +191,45 @@ def load_recording(
 def read_recording(source: str | os.PathLike[str] | TextIO) -> list[RecordedExchange]:
     """The transactions of a recording file, checked line by line (see :func:`load_recording`)."""
     if isinstance(source, (str, os.PathLike)):
-        with open(source, encoding="utf-8", newline="") as stream:
+        with open(source, "rb") as stream:  # decoded line by line, so bad bytes name their line
             return _parse_recording(stream, os.fspath(source))
     if not callable(getattr(source, "read", None)):
         raise TypeError(f"source must be a path or a text file, not {source!r}")
     return _parse_recording(source, str(getattr(source, "name", "<recording>")))
 
 
-def _parse_recording(lines: Iterable[str], file_name: str) -> list[RecordedExchange]:
+def _parse_recording(lines: Iterable[str | bytes], file_name: str) -> list[RecordedExchange]:
     """Parse the header and every line; RecordingError naming the first bad line."""
     exchanges: list[RecordedExchange] = []
     line_number = 0
-    for line_number, line in enumerate(lines, start=1):
+    for line_number, raw_line in enumerate(lines, start=1):
         try:
+            line = _decoded(raw_line)
             if not line.endswith("\n"):
                 raise ValueError("no line end: the file is cut short (add a line end if edited by hand)")
             if line_number == 1:
                 _check_header(_json_object(line))
             elif line.strip():
                 exchanges.append(_parse_exchange(_json_object(line), line_number))
-        except (ValueError, TypeError, KeyError) as error:
+        except KeyError as error:
+            raise RecordingError(f"{file_name}, line {line_number}: the field {error} is missing") from error
+        except (ValueError, TypeError) as error:
             raise RecordingError(f"{file_name}, line {line_number}: {error}") from error
     if line_number == 0:
         raise RecordingError(f"{file_name}, line 1: the file is empty (no header line)")
     return exchanges
+
+
+def _decoded(line: str | bytes) -> str:
+    """A line as text: bytes read from a file are UTF-8."""
+    if isinstance(line, str):
+        return line
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"not UTF-8 text (byte 0x{line[error.start]:02X} at column {error.start + 1})"
+        ) from None
 
 
 def _json_object(line: str) -> dict[str, object]:
@@ -266,7 +283,7 @@ def _parse_exchange(fields: dict[str, object], line_number: int) -> RecordedExch
 def _number_field(fields: dict[str, object], name: str) -> float:
     """A field that holds a number of seconds, 0 or more."""
     value = fields[name]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
         raise ValueError(f"{name} must be a number of seconds, 0 or more, not {value!r}")
     return float(value)
 
@@ -364,8 +381,15 @@ class ReplayBus(simulator.SimulatedBus):
         return self.replay(request)
 
     def answer_mbap(self, adu: bytes) -> bytes | None:
-        """The recorded answer to a Modbus TCP request (with the request's transaction id), or None."""
-        return b"".join(data for _, data in self.replay(adu)) or None
+        """The recorded answer to a Modbus TCP request (with the request's transaction id), or None.
+
+        With timing, it comes after its recorded round-trip time (the
+        server's thread waits, on dummy_serial's clock).
+        """
+        chunks = self.replay(adu)
+        for delay, _ in chunks[:1]:  # a recorded answer is one chunk
+            dummy_serial._sleep(delay)
+        return b"".join(data for _, data in chunks) or None
 
 
 def serve_recording(

@@ -208,6 +208,22 @@ def test_a_broadcast_is_recorded_without_answer_or_round_trip(dummy: dict[bytes,
     assert item["slave"] == 0 and item["response"] == "" and item["rtt"] is None and item["error"] is None
 
 
+def test_an_interrupted_transaction_is_recorded_as_interrupted(
+    dummy: dict[bytes, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C during a transaction (monitor until Ctrl-C): its line must not read as a clean exchange."""
+
+    def interrupted(request: bytes) -> list[dummy_serial.Chunk]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(dummy_serial, "RESPONDER", interrupted)
+    file = io.StringIO()
+    with minimalmodbus.Recording(file), pytest.raises(KeyboardInterrupt):
+        minimalmodbus.Instrument(PORT, 1).read_register(7)
+    (item,) = recording_lines(file.getvalue())
+    assert (item["response"], item["error"], item["rtt"]) == ("", "KeyboardInterrupt", None)
+
+
 def test_nothing_is_recorded_after_the_recording_stops(dummy: dict[bytes, bytes]) -> None:
     dummy[rtu(1, 3, bytes.fromhex("0007 0001"))] = rtu(1, 3, bytes.fromhex("02 0046"))
     instrument = minimalmodbus.Instrument(PORT, 1)
@@ -357,6 +373,19 @@ def test_modbus_tcp_frames_match_without_their_transaction_id(tmp_path: Path) ->
     assert replay(asked) == [(0.0, bytes.fromhex("1234") + answer[2:])]
 
 
+def test_timing_replays_the_round_trip_of_modbus_tcp_answers(tmp_path: Path, fake_clock: FakeClock) -> None:
+    """simulate --replay --timing on --tcp: the network server's answer waits its round-trip time too."""
+    request = bytes.fromhex("0007 0000 0006 01 03 0000 0001")
+    answer = bytes.fromhex("0007 0000 0005 01 03 02 002A")
+    path = write_recording(tmp_path / "tcp.jsonl", entry(request, answer, mode="tcp", rtt=0.032))
+    bus = minimalmodbus_replay.ReplayBus(
+        minimalmodbus_replay.load_recording(path, timing=True, install=False)
+    )
+    start = fake_clock.time
+    assert bus.answer_mbap(bytes.fromhex("1234") + request[2:]) == bytes.fromhex("1234") + answer[2:]
+    assert fake_clock.time - start == pytest.approx(0.032)
+
+
 def test_modbus_tcp_round_trip_through_the_network_server(tmp_path: Path) -> None:
     path = tmp_path / "tcp.jsonl"
     with simulator.NetworkServer(simulator.SimulatedBus({1: simulator.demo_slave()})) as server:
@@ -409,7 +438,9 @@ GOOD_LINE = (
         (HEADER + GOOD_LINE.replace('"t": 0.0', '"t": -1'), 2, "t must be a number of seconds"),
         (HEADER + GOOD_LINE.replace('"rtt": 0.01', '"rtt": "fast"'), 2, "rtt must be a number"),
         (HEADER + GOOD_LINE.replace('"error": null', '"error": 5'), 2, "error must be a string or null"),
-        (HEADER + GOOD_LINE.replace('"slave": 1, ', ""), 2, "'slave'"),  # missing
+        (HEADER + GOOD_LINE.replace('"slave": 1, ', ""), 2, "the field 'slave' is missing"),
+        (HEADER + GOOD_LINE.replace('"rtt": 0.01', '"rtt": NaN'), 2, "rtt must be a number of seconds"),
+        (HEADER + GOOD_LINE.replace('"t": 0.0', '"t": Infinity'), 2, "t must be a number of seconds"),
         (HEADER + GOOD_LINE.replace('"functioncode": 3', '"functioncode": true'), 2, "functioncode must be"),
     ],
 )
@@ -424,6 +455,18 @@ def test_a_bad_recording_names_the_file_and_line(
     assert problem in str(raised.value)
     assert isinstance(raised.value, ValueError)
     assert dummy_serial.RESPONDER is None  # nothing installed: no answer from a bad file
+
+
+def test_bytes_that_are_not_utf8_name_their_line(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.jsonl"  # a message edited in a Latin-1 editor: the degree sign is one byte
+    path.write_bytes(
+        (HEADER + GOOD_LINE + GOOD_LINE.replace('"message": null', '"message": "25 \xb0C"')).encode("latin-1")
+    )
+    with pytest.raises(minimalmodbus_replay.RecordingError) as raised:
+        minimalmodbus_replay.load_recording(path)
+    column = GOOD_LINE.index('"message": null') + len('"message": "25 ') + 1
+    assert str(raised.value) == f"{path}, line 3: not UTF-8 text (byte 0xB0 at column {column})"
+    assert dummy_serial.RESPONDER is None
 
 
 def test_blank_lines_are_allowed_and_keep_line_numbers(tmp_path: Path) -> None:
@@ -624,6 +667,28 @@ def test_record_option_reports_a_file_it_cannot_write(
     path = tmp_path / "no such folder" / "cli.jsonl"
     assert minimalmodbus_cli.main(["read", server.path, "--record", str(path)]) == 2
     assert f"minimalmodbus read: cannot record to {str(path)!r}" in capsys.readouterr().err
+    assert not minimalmodbus._active_recordings
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["read", "-r", "7"],  # the file fills up when the recording stops (flushes)
+        ["monitor", "-r", "7", "--iterations", "60", "--interval", "0"],  # while recording
+    ],
+)
+def test_record_option_reports_a_full_disk_without_a_traceback(
+    serve: Serve, arguments: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    if not os.path.exists("/dev/full"):
+        pytest.skip("needs /dev/full (Linux), where every write fails with ENOSPC")
+    server = serve(simulator.SimulatedBus({1: simulator.demo_slave()}))
+    command, *options = arguments
+    status = minimalmodbus_cli.main([command, server.path, *options, "--record", "/dev/full"])
+    assert status == 2
+    last_error_line = capsys.readouterr().err.splitlines()[-1]
+    full = "[Errno 28] No space left on device"
+    assert last_error_line == f"minimalmodbus {command}: cannot record to '/dev/full': {full}"
     assert not minimalmodbus._active_recordings
 
 
