@@ -1664,7 +1664,7 @@ class Instrument:
         response. Port errors become a ``PortError``. ``communicate``: a 2.x
         subclass's own ``_communicate``, to use instead of the steps here.
         """
-        if _active_recordings and not getattr(_recording_thread, "busy", False):
+        if _active_recordings and not _recording_thread.busy:
             return _record_transaction(self, request, checked, communicate)  # comes back here, busy
         port: SerialPort = self.serial
         state = _port_state(port)
@@ -3003,7 +3003,15 @@ RECORDING_VERSION = 1
 """The ``version`` of the recording format written here."""
 
 _active_recordings: list[Recording] = []  # empty: _transact pays one truthiness check
-_recording_thread = threading.local()  # .busy while this thread's transaction is being recorded
+
+
+class _RecordingThread(threading.local):
+    """Per thread: whether its transaction is being recorded (it comes back to ``_transact`` then)."""
+
+    busy = False
+
+
+_recording_thread = _RecordingThread()
 _RECORDED_SETTINGS = ("baudrate", "bytesize", "parity", "stopbits", "timeout")  # those a port has
 _RECORDED_PORT_FIELDS: dict[tuple[object, ...], str] = {}  # port name and settings -> their fields
 _MAX_RECORDED_PORT_FIELDS = 64

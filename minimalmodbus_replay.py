@@ -419,7 +419,8 @@ def serve_recording(
         raise ValueError("the recording holds Modbus TCP frames: serve it with --tcp or --udp")
     if serial_frames and (udp is not None or (tcp is not None and bus.mode != simulator.MODE_RTU)):
         raise ValueError(f"the recording holds {bus.mode} frames: serve it with --pty (RTU also with --tcp)")
-    title = f"Replaying {source} ({len(replay.exchanges)} exchanges)"
+    count = len(replay.exchanges)
+    title = f"Replaying {source} ({count} exchange{'' if count == 1 else 's'})"
     status = simulator.serve(bus, baudrate=baudrate, tcp=tcp, udp=udp, rtu_frames=serial_frames, title=title)
     print(
         f"Replayed {len(replay.played)} of {len(replay.exchanges)} recorded answers; "
