@@ -417,7 +417,11 @@ def _request(entries: Sequence[Entry]) -> ReadRequest:
 
 
 def _split(request: ReadRequest) -> list[ReadRequest]:
-    """A refused request in smaller ones: its runs of adjacent values, or else its values one by one."""
+    """A refused request in smaller ones: its runs of adjacent values, or else (one run) its two halves.
+
+    Halving finds a boundary the map does not show (a device whose memory
+    is in blocks) in a few requests, and learns one cut for it, not one per value.
+    """
     runs: list[list[Entry]] = []
     for entry in request.entries:
         if runs and runs[-1][-1].end == entry.registeraddress:
@@ -425,8 +429,9 @@ def _split(request: ReadRequest) -> list[ReadRequest]:
         else:
             runs.append([entry])
     if len(runs) == 1:
-        runs = [[entry] for entry in request.entries]
-    return [_request(run) for run in runs]
+        middle = len(request.entries) // 2
+        runs = [list(request.entries[:middle]), list(request.entries[middle:])]
+    return [_request(run) for run in runs if run]
 
 
 # ---------------------------------------------------------------------------

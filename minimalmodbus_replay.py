@@ -424,7 +424,7 @@ def serve_recording(
     status = simulator.serve(bus, baudrate=baudrate, tcp=tcp, udp=udp, rtu_frames=serial_frames, title=title)
     print(
         f"Replayed {len(replay.played)} of {len(replay.exchanges)} recorded answers; "
-        f"{len(replay.unexpected)} unexpected requests.",
+        f"{len(replay.unexpected)} unexpected request{'' if len(replay.unexpected) == 1 else 's'}.",
         file=sys.stderr,
     )
     return status

@@ -8,6 +8,7 @@ makes are checked byte for byte where the plan matters.
 
 from __future__ import annotations
 
+import struct
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +23,7 @@ import dummy_serial
 import minimalmodbus
 import minimalmodbus_registermap
 import minimalmodbus_simulator as simulator
-from minimalmodbus_registermap import Entry, RegisterMap, RegisterMapError, plan_reads
+from minimalmodbus_registermap import Entry, RegisterMap, RegisterMapError, SlaveTables, plan_reads
 
 REPO = Path(__file__).resolve().parent.parent
 MAPS = REPO / "examples" / "maps"
@@ -446,29 +447,47 @@ def test_a_refused_join_is_split_learned_and_the_values_still_returned(
 
 
 class _BlockSlave(simulator.SimulatedSlave):
-    """A device that refuses (exception 2) any read that spans register 2 and 3: its memory has two blocks."""
+    """A device with two memory blocks: it refuses (exception 2) a read spanning ``last`` and the next."""
+
+    def __init__(self, last: int, tables: SlaveTables) -> None:
+        super().__init__(**tables)
+        self.last = last
 
     def handle(self, pdu: bytes, broadcast: bool = False) -> bytes | None:
         first, count = int.from_bytes(pdu[1:3], "big"), int.from_bytes(pdu[3:5], "big")
-        if pdu[0] == 3 and first <= 2 < first + count - 1:
+        if pdu[0] == 3 and first <= self.last < first + count - 1:
             return bytes([0x83, 2])
         return super().handle(pdu, broadcast)
 
 
-def test_a_hole_the_map_does_not_show_is_learned(dummy: dict[bytes, bytes]) -> None:
+@pytest.mark.parametrize(
+    ("count", "last", "reads", "cuts"),
+    [
+        # 6 values, blocks 0..2 and 3..5: the halves are the blocks.
+        (6, 2, [(0, 6), (0, 3), (3, 3)], {3}),
+        # 10 values, blocks 0..6 and 7..9: halved twice; the cut at 5 was not needed, and costs one request.
+        (10, 6, [(0, 10), (0, 5), (5, 5), (5, 2), (7, 3)], {5, 7}),
+    ],
+)
+def test_a_hole_the_map_does_not_show_is_learned_by_halving(
+    dummy: dict[bytes, bytes], count: int, last: int, reads: list[tuple[int, int]], cuts: set[int]
+) -> None:
     text = "#! format = 1\nname,table,register,type,default\n" + "".join(
-        f"r{number},holding,{number},uint16,{number}\n" for number in range(6)
+        f"r{number},holding,{number},uint16,{number}\n" for number in range(count)
     )
     regmap = RegisterMap.loads(text)
-    bus = simulator.SimulatedBus({1: _BlockSlave(**regmap.slave_tables())})
+    bus = simulator.SimulatedBus({1: _BlockSlave(last, regmap.slave_tables())})
     port = dummy_serial.Serial(port="/dev/ttyUSB0")
     port.responder = bus
     instrument = minimalmodbus.Instrument(port, 1)
-    assert regmap.read(instrument) == {f"r{number}": number for number in range(6)}
-    assert len(bus.requests) == 1 + 6  # the joined read, then one per value
-    assert regmap.refused_joins == {1: {("holding", number) for number in range(1, 6)}}
-    assert len(regmap.plan(slaveaddress=1)) == 6
+    assert regmap.read(instrument) == {f"r{number}": number for number in range(count)}
+    assert bus.requests == [rtu(1, 3, struct.pack(">HH", first, number)) for first, number in reads]
+    assert regmap.refused_joins == {1: {("holding", cut) for cut in cuts}}
+    assert len(regmap.plan(slaveaddress=1)) == len(cuts) + 1
     assert len(regmap.plan()) == 1  # another slave has refused nothing
+    bus.requests.clear()
+    assert regmap.read(instrument) == {f"r{number}": number for number in range(count)}
+    assert len(bus.requests) == len(cuts) + 1  # learned: no refused read again
 
 
 def test_a_single_value_refused_raises(slave_bus: simulator.SimulatedBus) -> None:
