@@ -21,6 +21,7 @@ from conftest import Serve
 
 import minimalmodbus
 import minimalmodbus_simulator
+from minimalmodbus_registermap import RegisterMap
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -57,6 +58,8 @@ def test_every_example_is_tested() -> None:
         "threads_one_port.py",
         "log_to_csv.py",
         "floats_and_strings.py",
+        "meter_by_name.py",
+        "record_and_replay.py",
     }
     assert {path.name for path in EXAMPLES.glob("*.py")} == tested
 
@@ -158,3 +161,38 @@ def test_floats_and_strings(serve: Serve) -> None:
 
 def test_floats_and_strings_alone_serves_its_own_slave() -> None:
     assert run_example("examples/floats_and_strings.py").stdout.startswith("float: 3.140000104904175\n")
+
+
+METER_MAP = EXAMPLES / "maps" / "eastron_sdm120.csv"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs pseudo-terminals")
+def test_meter_by_name_reads_the_map_in_its_runs(serve: Serve) -> None:
+    regmap = RegisterMap.load(METER_MAP)
+    bus = minimalmodbus_simulator.SimulatedBus(
+        {regmap.slaveaddress: minimalmodbus_simulator.SimulatedSlave(**regmap.slave_tables())}
+    )
+    done = run_example("examples/meter_by_name.py", serve(bus).path)
+    lines = done.stdout.splitlines()
+    assert lines[0].split() == ["voltage", "230.1", "V"]
+    assert lines[-1] == f"{len(regmap.entries)} values in {len(regmap.plan())} requests"
+    assert len(bus.requests) == len(regmap.plan())  # one request per run of declared registers
+    assert len(lines) == len(regmap.entries) + 1
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs pseudo-terminals")
+def test_meter_by_name_alone_serves_its_own_meter() -> None:
+    assert run_example("examples/meter_by_name.py").stdout.endswith(" values in 16 requests\n")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs pseudo-terminals")
+def test_record_and_replay_gives_the_bench_values_without_the_device(tmp_path: Path) -> None:
+    done = run_example(str(EXAMPLES / "record_and_replay.py"), cwd=tmp_path)
+    values = "{'register 7': 7, 'registers 0..3': [0, 10, 20, 30], 'coils 0..3': [0, 1, 0, 1]}"
+    assert done.stdout.splitlines() == [
+        f"On the bench (3 transactions recorded to session.jsonl): {values}",
+        f"Replayed through dummy_serial: {values}",
+        "Same values: True",
+    ]
+    lines = (tmp_path / "session.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1 + 3 and '"format": "minimalmodbus-recording"' in lines[0]
