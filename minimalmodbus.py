@@ -3080,13 +3080,11 @@ class Recording:
             if self in _active_recordings:
                 _active_recordings.remove(self)
         with self._lock:
-            if self._stream is None:
-                return
-            if self._stream is not self.file:
-                self._stream.close()
-            else:
-                self._stream.flush()
-            self._stream = None
+            stream, self._stream = self._stream, None  # stopped, even if the flush fails
+            if stream is not None and stream is not self.file:
+                stream.close()
+            elif stream is not None:
+                stream.flush()
 
     def _write(self, entry: str, transaction_start: float, roundtrip: float | None) -> None:
         """Write one transaction's line: ``t`` (from this recording's start) and ``rtt`` in
