@@ -829,30 +829,44 @@ def _host_and_port(text: str) -> str:
 
 
 def _command_simulate(args: argparse.Namespace) -> int:
-    """``simulate``: the simulator's pseudo-terminal server (POSIX), or its Modbus TCP/UDP server."""
-    import minimalmodbus_simulator  # only this command needs it
+    """``simulate``: demonstration slaves, a map's slave or a recording, on a pty or as a TCP/UDP server."""
+    import minimalmodbus_simulator as simulator  # only simulate and demo need it
 
-    if args.map is not None:
-        return _command_simulate_map(args)
-    if args.replay is not None:
-        return _command_simulate_replay(args)
-    argv = ["--mode", args.mode, "--baudrate", str(args.baudrate)]
-    if args.tcp or args.udp:
-        argv += ["--tcp", args.tcp] if args.tcp else ["--udp", args.udp]
-    else:
-        argv.append("--pty")
-    for slaveaddress in args.slave or [1]:
-        argv += ["--slave", str(slaveaddress)]
-    return minimalmodbus_simulator.main(argv)
+    _check_simulate_options(args)
+    tcp = simulator.host_and_port(args.tcp) if args.tcp else None
+    udp = simulator.host_and_port(args.udp) if args.udp else None
+    try:
+        if args.map is not None:
+            return _command_simulate_map(args, tcp, udp)
+        if args.replay is not None:
+            return _command_simulate_replay(args, tcp, udp)
+        slaveaddresses = sorted(set(args.slave or [1]))
+        bus = simulator.SimulatedBus(
+            {address: simulator.demo_slave() for address in slaveaddresses}, args.mode
+        )
+        return simulator.serve(bus, baudrate=args.baudrate, tcp=tcp, udp=udp)
+    except OSError as error:  # the address is taken, or not ours; no pseudo-terminal left
+        where = f"--tcp {args.tcp}" if args.tcp else f"--udp {args.udp}" if args.udp else "a pseudo-terminal"
+        raise _UsageError(f"{where}: cannot serve there: {error.strerror or error}") from None
 
 
-def _command_simulate_replay(args: argparse.Namespace) -> int:
+def _check_simulate_options(args: argparse.Namespace) -> None:
+    """Options of ``simulate`` that exclude each other, or need another one."""
+    if args.map is not None and args.replay is not None:
+        raise _UsageError("--map and --replay: give one; a map's slave or a recording answers, not both")
+    if args.replay is not None and args.slave:
+        raise _UsageError(f"--replay {args.replay}: the recording has its slaves; give no -a/--slave")
+    for option, given in (("--lookup", args.lookup), ("--timing", args.timing)):
+        if given and args.replay is None:
+            raise _UsageError(f"{option}: only with --replay FILE")
+
+
+def _command_simulate_replay(
+    args: argparse.Namespace, tcp: tuple[str, int] | None, udp: tuple[str, int] | None
+) -> int:
     """``simulate --replay FILE``: a recording answers, on a pseudo-terminal or as a TCP/UDP server."""
     import minimalmodbus_replay  # only this command needs it
-    import minimalmodbus_simulator
 
-    if args.slave or args.map is not None:
-        raise _UsageError(f"--replay {args.replay}: the recording has its slaves; give no --slave or --map")
     try:
         replay = minimalmodbus_replay.load_recording(
             args.replay, ordered=not args.lookup, timing=args.timing, install=False
@@ -861,8 +875,6 @@ def _command_simulate_replay(args: argparse.Namespace) -> int:
         raise _UsageError(f"--replay {args.replay}: cannot read it: {error.strerror or error}") from None
     except ValueError as error:
         raise _UsageError(f"--replay {error}") from None
-    tcp = minimalmodbus_simulator.host_and_port(args.tcp) if args.tcp else None
-    udp = minimalmodbus_simulator.host_and_port(args.udp) if args.udp else None
     try:
         return minimalmodbus_replay.serve_recording(
             replay, source=args.replay, baudrate=args.baudrate, tcp=tcp, udp=udp
@@ -1174,7 +1186,9 @@ def _print_map_poll(
     sys.stdout.flush()
 
 
-def _command_simulate_map(args: argparse.Namespace) -> int:
+def _command_simulate_map(
+    args: argparse.Namespace, tcp: tuple[str, int] | None, udp: tuple[str, int] | None
+) -> int:
     """``simulate --map FILE``: slaves serving exactly the map's registers, with its default values."""
     import minimalmodbus_simulator as simulator  # only simulate needs it
 
@@ -1183,8 +1197,6 @@ def _command_simulate_map(args: argparse.Namespace) -> int:
     bus = simulator.SimulatedBus(
         {address: simulator.SimulatedSlave(**regmap.slave_tables()) for address in slaveaddresses}, args.mode
     )
-    tcp = simulator.host_and_port(args.tcp) if args.tcp else None
-    udp = simulator.host_and_port(args.udp) if args.udp else None
     return simulator.serve(bus, baudrate=args.baudrate, tcp=tcp, udp=udp)
 
 

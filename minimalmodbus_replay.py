@@ -422,8 +422,10 @@ def serve_recording(
     count = len(replay.exchanges)
     title = f"Replaying {source} ({count} exchange{'' if count == 1 else 's'})"
     status = simulator.serve(bus, baudrate=baudrate, tcp=tcp, udp=udp, rtu_frames=serial_frames, title=title)
+    played, recorded = len(replay.played), len(replay.exchanges)
+    given = f"{played} of {recorded} recorded answers" if replay.ordered else f"{played} answers (lookup)"
     print(
-        f"Replayed {len(replay.played)} of {len(replay.exchanges)} recorded answers; "
+        f"Replayed {given}; "
         f"{len(replay.unexpected)} unexpected request{'' if len(replay.unexpected) == 1 else 's'}.",
         file=sys.stderr,
     )

@@ -1827,12 +1827,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: The arguments, without the program name; None: ``sys.argv[1:]``.
 
     Returns:
-        The exit status, 0.
+        The exit status: 0, or 2 when it cannot serve where asked (an address in use).
     """
     arguments = _parse_arguments(argv)
     slaveaddresses = sorted(set(arguments.slave or [1]))
     bus = SimulatedBus({slaveaddress: demo_slave() for slaveaddress in slaveaddresses}, arguments.mode)
-    return serve(bus, baudrate=arguments.baudrate, tcp=arguments.tcp, udp=arguments.udp)
+    try:
+        return serve(bus, baudrate=arguments.baudrate, tcp=arguments.tcp, udp=arguments.udp)
+    except OSError as error:
+        host, port = arguments.tcp or arguments.udp or ("a pseudo-terminal", None)
+        where = host if port is None else f"{host}:{port}"
+        print(f"minimalmodbus_simulator: cannot serve on {where}: {error.strerror or error}", file=sys.stderr)
+        return 2
 
 
 def serve(

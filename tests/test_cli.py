@@ -24,11 +24,13 @@ where an interval is asked for).
 from __future__ import annotations
 
 import ast
+import errno
 import json
 import os
 import re
 import select
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -1407,3 +1409,39 @@ def test_negative_values_need_no_double_dash(sim: Sim, capsys: pytest.CaptureFix
     assert run(["write", sim.path, "-t", "4:int16", "-r", "10", "-5", "-6"]) == 0
     assert capsys.readouterr().out == "Wrote -5 -6 to slave 1 at register 10\n"
     assert [sim.slave.holding_registers[a] for a in (10, 11)] == [0xFFFB, 0xFFFA]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["simulate", "--map", "m.csv", "--replay", "r.jsonl"], "--map and --replay: give one"),
+        (["simulate", "--replay", "r.jsonl", "-a", "2"], "--replay r.jsonl: the recording has its slaves"),
+        (["simulate", "--lookup"], "--lookup: only with --replay FILE"),
+        (["simulate", "--timing", "--tcp", "127.0.0.1:0"], "--timing: only with --replay FILE"),
+    ],
+)
+def test_simulate_options_that_exclude_each_other(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert run(argv) == 2  # refused before anything is served (nothing blocks here)
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"minimalmodbus simulate: bad argument: {message}")
+    assert captured.err.count("\n") == 1 and captured.out == ""
+
+
+def test_simulate_on_an_address_in_use_is_a_message_not_a_traceback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        assert run(["simulate", "--tcp", address]) == 2
+        assert minimalmodbus_simulator.main(["--tcp", address]) == 2
+    captured = capsys.readouterr()
+    in_use = os.strerror(errno.EADDRINUSE)
+    assert captured.err == (
+        f"minimalmodbus simulate: bad argument: --tcp {address}: cannot serve there: {in_use}\n"
+        f"minimalmodbus_simulator: cannot serve on {address}: {in_use}\n"
+    )
+    assert captured.out == ""
