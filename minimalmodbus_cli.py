@@ -41,6 +41,7 @@ from minimalmodbus import (
     MasterReportedException,
     ModbusException,
     NoResponseError,
+    PortError,
     SlaveReportedException,
     float_to_registers,
     long_to_registers,
@@ -108,6 +109,12 @@ _MAX_WRITE_BITS = 1968
 _MAX_READ_REGISTERS = 125
 _MAX_WRITE_REGISTERS = 123
 _BIT_TABLES = ("coil", "discrete")
+_TABLE_WORDS = {
+    "coil": "coils",
+    "discrete": "discrete inputs",
+    "input": "input registers",
+    "holding": "holding registers",
+}
 
 # Whole-number values of each register format (16-bit ones before --decimals).
 _INTEGER_RANGES = {
@@ -376,7 +383,7 @@ def _prepare_write(selection: _Selection, texts: Sequence[str]) -> tuple[list[An
     """The checked values and the registers (or bits) that write them, before the port is opened."""
     if selection.table not in ("coil", "holding"):
         raise _UsageError(
-            f"-t/--type {selection.table}: {selection.table} registers are read-only; "
+            f"-t/--type {selection.table}: {_TABLE_WORDS[selection.table]} are read-only; "
             "write coils (0) or holding registers (4)"
         )
     values = _parse_values(texts, selection)
@@ -450,16 +457,21 @@ def _open_instrument(args: argparse.Namespace, slaveaddress: int, default_timeou
     except MasterReportedException as error:
         raise _PortUnavailable(str(error)) from error
     port = instrument.serial
-    try:
-        port.timeout = _timeout(args, default_timeout)
-        if not _on_network(args.port):  # a serial line's settings
-            port.baudrate = args.baudrate
-            for setting, value in (("parity", _PARITIES[args.parity]), ("stopbits", args.stopbits)):
-                if hasattr(port, setting):
-                    setattr(port, setting, value)
-    except _PORT_OR_SETTING_ERRORS as error:
-        instrument.close()
-        raise _PortUnavailable(f"Port {args.port!r} refuses the settings: {error}") from error
+    timeout = _timeout(args, default_timeout)
+    settings: list[tuple[str, object, str, object]] = [("-o/--timeout", timeout, "timeout", timeout)]
+    if not _on_network(args.port):  # a serial line's settings
+        settings += [
+            ("-b/--baudrate", args.baudrate, "baudrate", args.baudrate),
+            ("-P/--parity", args.parity, "parity", _PARITIES[args.parity]),
+            ("-s/--stopbits", args.stopbits, "stopbits", args.stopbits),
+        ]
+    for option, typed, setting, value in settings:
+        try:
+            if setting in ("timeout", "baudrate") or hasattr(port, setting):
+                setattr(port, setting, value)
+        except _PORT_OR_SETTING_ERRORS as error:
+            instrument.close()
+            raise _PortUnavailable(f"Port {args.port!r} refuses {option} {typed}: {error}") from error
     return instrument
 
 
@@ -694,7 +706,8 @@ def _build_parser() -> argparse.ArgumentParser:
     """The command line: subcommands read, write, monitor, scan, simulate, demo."""
     parser = argparse.ArgumentParser(
         prog="minimalmodbus",
-        description="Talk to Modbus RTU/ASCII slaves on a serial port (options as in mbpoll). "
+        description="Talk to Modbus RTU/ASCII slaves on a serial port, or Modbus TCP/UDP servers "
+        "(options as in mbpoll). "
         "Register addresses are 0-based, as in the protocol and in minimalmodbus.Instrument.",
     )
     parser.add_argument("--version", action="version", version=f"minimalmodbus {minimalmodbus.__version__}")
@@ -920,7 +933,10 @@ def _demo_step(call: str, action: Callable[[], Any]) -> None:
 def _port_options() -> argparse.ArgumentParser:
     """Options of the port and the protocol, shared by the commands that use a port."""
     options = argparse.ArgumentParser(add_help=False)
-    options.add_argument("port", help="serial port name or URL: /dev/ttyUSB0, COM4, socket://host:port")
+    options.add_argument(
+        "port",
+        help="serial port name or URL: /dev/ttyUSB0, COM4, socket://host:port, tcp://host:502, udp://host",
+    )
     options.add_argument(
         "-b",
         "--baudrate",
@@ -972,6 +988,7 @@ def _value_options() -> argparse.ArgumentParser:
         "--type",
         type=_parse_type,
         default=("holding", "uint16"),
+        action=_GivenOption,
         help="TABLE[:FORMAT]: 0|coil, 1|discrete, 3|input, 4|holding (default); "
         "FORMAT: uint16 (default), int16, hex, uint32, int32, uint64, int64, "
         "float32, float64, string; int and float as in mbpoll (32 bit)",
@@ -981,6 +998,7 @@ def _value_options() -> argparse.ArgumentParser:
         "--register",
         type=_whole_number(0, _MAX_REGISTER_ADDRESS),
         default=0,
+        action=_GivenOption,
         help="first register address, 0-based (unlike mbpoll, which counts from 1 unless given -0)",
     )
     options.add_argument(
@@ -988,6 +1006,7 @@ def _value_options() -> argparse.ArgumentParser:
         "--count",
         type=_whole_number(1, _MAX_READ_BITS),
         default=1,
+        action=_GivenOption,
         help="number of values (registers for a string; default 1)",
     )
     _add_format_options(options)
@@ -1041,7 +1060,8 @@ def _add_map_option(parser: argparse.ArgumentParser, with_names: bool = False) -
             "--map",
             nargs="+",
             metavar=("FILE", "NAME"),
-            help="read values by name from this register map (CSV, or TOML on Python 3.11+); default: all",
+            help="read values by name from this register map (CSV, or TOML on Python 3.11+); default: all. "
+            "Put the port before --map: the words after FILE are names",
         )
     else:
         parser.add_argument("--map", metavar="FILE", help="a register map (CSV, or TOML on Python 3.11+)")
@@ -1054,6 +1074,11 @@ def _map_file(args: argparse.Namespace) -> str:
 
 def _load_map(args: argparse.Namespace) -> RegisterMap:
     """The map of ``--map``; a problem with it is a usage error naming the option."""
+    for option, dest in (("-t/--type", "type"), ("-r/--register", "register"), ("-c/--count", "count")):
+        if getattr(args, f"given_{dest}", False):
+            raise _UsageError(
+                f"{option}: not with --map, where the map gives each value's table, register and type"
+            )
     path = _map_file(args)
     try:
         return RegisterMap.load(path)
@@ -1131,16 +1156,16 @@ def _command_write_map(args: argparse.Namespace) -> int:
         raise _UsageError(f"VALUE: {name!r} takes one value, not {' '.join(texts)!r}")
     try:
         value = entry.parse(" ".join(texts))
-        regmap.encode(name, value)
+        written = entry.decode(regmap.encode(name, value))  # as the device holds it, as read shows it
     except (TypeError, ValueError) as error:
         raise _UsageError(f"VALUE {' '.join(texts)!r}: {error}") from None
     slaveaddress = _map_slave(args, regmap)
     with _open_instrument(args, slaveaddress) as instrument:
         regmap.write(instrument, name, value)
     if args.json:
-        print(json.dumps(_map_document(slaveaddress, regmap, {name: value})))
+        print(json.dumps(_map_document(slaveaddress, regmap, {name: written})))
     else:
-        print(f"Wrote {name} = {_shown(value)} {entry.unit}".rstrip() + f" to slave {slaveaddress}")
+        print(f"Wrote {name} = {_shown(written)} {entry.unit}".rstrip() + f" to slave {slaveaddress}")
     return 0
 
 
@@ -1256,6 +1281,9 @@ def _run(args: argparse.Namespace) -> int:
         return _EXIT_USAGE
     except _PortUnavailable as error:
         print(f"minimalmodbus: {error}", file=sys.stderr)
+        return _EXIT_PORT
+    except PortError as error:  # the port failed in use, or a TCP server refused the connection
+        print(f"minimalmodbus: {type(error).__name__}: {error}", file=sys.stderr)
         return _EXIT_PORT
     except ModbusException as error:
         print(f"minimalmodbus: {type(error).__name__}: {error}", file=sys.stderr)

@@ -514,7 +514,7 @@ def test_port_refusing_a_setting_exits_3(
     monkeypatch.setattr(serial.Serial, "_reconfigure_port", reconfigure)
     assert run(["read", sim.path, "-P", "even"]) == 3
     captured = capsys.readouterr()
-    assert captured.err.startswith("minimalmodbus: ")
+    assert captured.err.startswith(f"minimalmodbus: Port {sim.path!r} refuses -P/--parity even: ")
     assert "Invalid argument" in captured.err
 
 
@@ -1011,7 +1011,7 @@ def test_bad_arguments_exit_2_before_any_request(
     [
         (["write", "PORT", "-t", "3", "5"], "-t/--type input: input registers are read-only"),
         (["write", "PORT", "-t", "input:float", "1.5"], "input registers are read-only"),
-        (["write", "PORT", "-t", "1", "1"], "-t/--type discrete: discrete registers are read-only"),
+        (["write", "PORT", "-t", "1", "1"], "-t/--type discrete: discrete inputs are read-only"),
         (["write", "PORT", "abc"], "value 'abc' is not a whole number"),
         (
             ["write", "PORT", "-r", "10", "12.5"],
@@ -1445,3 +1445,14 @@ def test_simulate_on_an_address_in_use_is_a_message_not_a_traceback(
         f"minimalmodbus_simulator: cannot serve on {address}: {in_use}\n"
     )
     assert captured.out == ""
+
+
+def test_a_tcp_server_that_refuses_the_connection_exits_3(capsys: pytest.CaptureFixture[str]) -> None:
+    """Exit status 3, the port cannot be used, as for a serial port that cannot be opened."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # free once closed: nothing listens there
+    assert run(["read", f"tcp://127.0.0.1:{port}", "-o", "0.2"]) == 3
+    captured = capsys.readouterr()
+    assert captured.err.startswith("minimalmodbus: PortError: ")
+    assert os.strerror(errno.ECONNREFUSED) in captured.err and captured.out == ""

@@ -286,3 +286,40 @@ def test_simulate_map_answers_exception_2_for_undeclared_registers(
             instrument.read_registers(0x100B, 2)  # 0x100C is a hole of the map
         instrument.write_register(0x1001, 95.5, 1)  # writes are stored
         assert RegisterMap.load(CN7500).read(instrument, ["setpoint"]) == {"setpoint": 95.5}
+
+
+SETPOINT_MAP = (
+    "#! format = 1\nname,table,register,type,decimals,unit,access\nsetpoint,holding,5,int16,1,degC,rw\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown", "register"),
+    [("80", "80", 800), ("21.57", "21.5", 215), ("-3.25", "-3.2", -32 & 0xFFFF)],  # truncated as written
+)
+def test_write_by_name_shows_the_value_as_read_shows_it(
+    serve: Serve, tmp_path: Path, capsys: pytest.CaptureFixture[str], typed: str, shown: str, register: int
+) -> None:
+    path = tmp_path / "setpoint.csv"
+    path.write_text(SETPOINT_MAP, encoding="utf-8")
+    slave = simulator.SimulatedSlave(**RegisterMap.load(path).slave_tables())
+    port = serve(simulator.SimulatedBus({1: slave})).path
+    assert run(["write", port, "--map", str(path), "setpoint", typed]) == 0
+    assert capsys.readouterr().out == f"Wrote setpoint = {shown} degC to slave 1\n"
+    assert slave.holding_registers[5] == register
+    assert run(["read", port, "--map", str(path)]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split() == ["setpoint", shown, "degC"]
+
+
+@pytest.mark.parametrize("option", [["-r", "3"], ["-c", "2"], ["-t", "3"], ["-t", "holding", "-r", "0"]])
+def test_value_options_are_refused_with_a_map(
+    meter: tuple[str, simulator.SimulatedBus], capsys: pytest.CaptureFixture[str], option: list[str]
+) -> None:
+    path, bus = meter
+    assert run(["read", path, "--map", str(SDM120), *option]) == 2
+    name = {"-r": "-r/--register", "-c": "-c/--count", "-t": "-t/--type"}[option[0]]
+    assert capsys.readouterr().err == (
+        f"minimalmodbus read: bad argument: {name}: not with --map, "
+        "where the map gives each value's table, register and type\n"
+    )
+    assert bus.requests == []
