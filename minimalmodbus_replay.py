@@ -19,7 +19,7 @@ import math
 import os
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import NamedTuple, TextIO
 
 import dummy_serial
@@ -353,6 +353,8 @@ class ReplayBus(simulator.SimulatedBus):
 
     Attributes:
         replay: The recording, which tells what was played and unexpected.
+        report_unexpected: Called with each request the recording has no
+            answer for, as it comes (``serve_recording`` prints it), or None.
     """
 
     def __init__(self, replay: Replay) -> None:
@@ -369,6 +371,7 @@ class ReplayBus(simulator.SimulatedBus):
             raise ValueError(f"a recording served on one line has one mode, not {sorted(serial_modes)}")
         super().__init__({}, serial_modes.pop() if serial_modes else simulator.MODE_RTU)
         self.replay = replay
+        self.report_unexpected: Callable[[bytes], None] | None = None
 
     def __repr__(self) -> str:
         """Return the mode and the replay."""
@@ -378,7 +381,7 @@ class ReplayBus(simulator.SimulatedBus):
         """The recorded answer to a request frame."""
         with self._lock:
             self.requests.append(request)
-        return self.replay(request)
+        return self._replayed(request)
 
     def answer_mbap(self, adu: bytes) -> bytes | None:
         """The recorded answer to a Modbus TCP request (with the request's transaction id), or None.
@@ -386,10 +389,17 @@ class ReplayBus(simulator.SimulatedBus):
         With timing, it comes after its recorded round-trip time (the
         server's thread waits, on dummy_serial's clock).
         """
-        chunks = self.replay(adu)
+        chunks = self._replayed(adu)
         for delay, _ in chunks[:1]:  # a recorded answer is one chunk
             dummy_serial._sleep(delay)
         return b"".join(data for _, data in chunks) or None
+
+    def _replayed(self, request: bytes) -> list[Chunk]:
+        """The replay's chunks for a request; one it has no answer for is reported."""
+        chunks = self.replay(request)
+        if not chunks and self.report_unexpected and request in self.replay.unexpected:
+            self.report_unexpected(request)
+        return chunks
 
 
 def serve_recording(
@@ -413,6 +423,9 @@ def serve_recording(
         ValueError: The recording's frames cannot be served where asked.
     """
     bus = ReplayBus(replay)
+    bus.report_unexpected = lambda request: print(
+        f"Unexpected request, no recorded answer left: {_hex(request)}", file=sys.stderr, flush=True
+    )
     network_frames = any(exchange.mode == "tcp" for exchange in replay.exchanges)
     serial_frames = bool(replay.exchanges) and not network_frames
     if tcp is None and udp is None and network_frames:

@@ -1581,6 +1581,11 @@ class NetworkServer:
         return str(host), int(port)
 
     @property
+    def framing(self) -> str:
+        """What the server speaks: ``Modbus TCP``, ``Modbus UDP`` or ``RTU over TCP``."""
+        return "RTU over TCP" if self.rtu_frames else "Modbus UDP" if self.datagrams else "Modbus TCP"
+
+    @property
     def url(self) -> str:
         """The port name a master opens: ``tcp://127.0.0.1:1502``, ``udp://...``, ``socket://...`` (RTU)."""
         host, port = self.address
@@ -1876,7 +1881,12 @@ def serve(
     try:
         server.start()
         names = ", ".join(str(slaveaddress) for slaveaddress in sorted(bus.slaves))
-        where = f"{server.path} ({bus.mode})" if isinstance(server, PtyServer) else server.url
+        # The name to open, then its framing in parentheses: a full stop would stick to a URL copied.
+        where = (
+            f"{server.path} ({bus.mode})"
+            if isinstance(server, PtyServer)
+            else f"{server.url} ({server.framing})"
+        )
         print(f"{title or 'Simulated slave(s) ' + names} on {where}. Press Ctrl-C to stop.", flush=True)
         while True:
             time.sleep(3600)

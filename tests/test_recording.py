@@ -722,3 +722,30 @@ def test_only_the_command_line_imports_the_replay() -> None:
         if "minimalmodbus_replay" in module_imports(module.__file__)
     }
     assert importers == {"minimalmodbus_cli"}
+
+
+def test_a_replay_bus_reports_each_unexpected_request_as_it_comes(tmp_path: Path) -> None:
+    request = rtu(1, 3, bytes.fromhex("0000 0001"))
+    answer = rtu(1, 3, bytes.fromhex("02 0005"))
+    path = write_recording(tmp_path / "one.jsonl", entry(request, answer))
+    bus = minimalmodbus_replay.ReplayBus(minimalmodbus_replay.load_recording(path, install=False))
+    reported: list[bytes] = []
+    bus.report_unexpected = reported.append
+    other = rtu(1, 3, bytes.fromhex("0001 0001"))
+    assert [bus(request), bus(other), bus(request)] == [[(0.0, answer)], [], []]
+    assert reported == [other, request]  # the second ask of the request has no answer left
+    assert bus.replay.unexpected == reported
+
+
+def test_network_servers_name_their_framing_after_the_url() -> None:
+    bus = simulator.SimulatedBus({1: simulator.demo_slave()})
+    servers = [
+        simulator.NetworkServer(bus),
+        simulator.NetworkServer(bus, datagrams=True),
+        simulator.NetworkServer(bus, rtu_frames=True),
+    ]
+    names = []
+    for server in servers:
+        with server:
+            names.append((server.url.split("://")[0], server.framing))
+    assert names == [("tcp", "Modbus TCP"), ("udp", "Modbus UDP"), ("socket", "RTU over TCP")]
