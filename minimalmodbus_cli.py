@@ -595,7 +595,7 @@ def _command_scan(args: argparse.Namespace) -> int:
 def _scan(args: argparse.Namespace, instrument: Instrument) -> int:
     """Probe each candidate (baud rate, slave address); progress on stderr, then the summary.
 
-    On a network port there is no baud rate: the unit ids are scanned once (shown as baud rate 0).
+    On a network port there is no baud rate: the unit ids are scanned once (shown as baud rate ``-``).
     """
     baudrates = [0] if _on_network(args.port) else args.baudrates or [args.baudrate]
     candidates = [
@@ -688,7 +688,8 @@ def _print_scan_summary(
                     "port": args.port,
                     "interrupted": interrupted,
                     "found": [
-                        {"slave": slave, "baudrate": baud, "answer": answer} for slave, baud, answer in found
+                        {"slave": slave, "baudrate": baud or None, "answer": answer}  # None: a network
+                        for slave, baud, answer in found
                     ],
                 }
             )
@@ -699,7 +700,7 @@ def _print_scan_summary(
     if found:
         print(f"  {'slave':>5}  {'baudrate':>8}  answer")
         for slave, baudrate, answer in found:
-            print(f"  {slave:>5}  {baudrate:>8}  {answer}")
+            print(f"  {slave:>5}  {baudrate or '-':>8}  {answer}")  # '-': a network, no baud rate
 
 
 def _build_parser() -> argparse.ArgumentParser:

@@ -435,7 +435,9 @@ def test_command_line_reads_writes_and_scans_over_tcp(capsys: pytest.CaptureFixt
         capsys.readouterr()
         assert run_cli(["scan", server.url, "--from", "250", "--to", "255", "--json"]) == 0
         found = json.loads(capsys.readouterr().out)["found"]
-        assert [entry["slave"] for entry in found] == [255]  # unit ids, no baud rates
+        assert [(entry["slave"], entry["baudrate"]) for entry in found] == [(255, None)]  # unit ids, no baud
+        assert run_cli(["scan", server.url, "--from", "255", "--to", "255"]) == 0
+        assert capsys.readouterr().out.splitlines()[-1].split()[:2] == ["255", "-"]
 
 
 def mbpoll(*arguments: str) -> str:
