@@ -147,7 +147,7 @@ def tcp_server() -> Iterator[str]:
         assert process.stdout is not None
         ready = select.select([process.stdout], [], [], TCP_SERVER_START_TIMEOUT)[0]
         line = process.stdout.readline() if ready else ""
-        match = re.search(r" on (tcp://\S+)\. Press Ctrl-C to stop\.", line)
+        match = re.search(r" on (tcp://\S+) \(Modbus TCP\)\. Press Ctrl-C to stop\.", line)
         if match is None:
             raise RuntimeError(f"the simulator's TCP server did not start: {line!r}")
         yield match.group(1)

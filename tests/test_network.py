@@ -9,6 +9,7 @@ starts is stopped by it; nothing binds beyond 127.0.0.1.
 from __future__ import annotations
 
 import json
+import re
 import select
 import shutil
 import socket
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +27,7 @@ import minimalmodbus
 import minimalmodbus_simulator as simulator
 from minimalmodbus import Instrument
 
+REPO = Path(__file__).resolve().parent.parent
 TIMEOUT = 0.2  # seconds; a loopback server answers in well under a millisecond
 
 
@@ -498,6 +501,17 @@ def test_simulate_tcp_process_with_our_command_line_and_mbpoll() -> None:
         process.wait(timeout=10)
         if process.stdout is not None:
             process.stdout.close()
+
+
+def test_the_tcp_benchmark_finds_the_simulator_url_in_its_banner() -> None:
+    # benchmarks/compare.py --tcp reads the URL from the simulator's first line
+    code = (
+        "import sys; sys.path[:0] = ['benchmarks', '.']; import compare\n"
+        "with compare.tcp_server() as url: print(url)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert re.fullmatch(r"tcp://127\.0\.0\.1:\d+\n", done.stdout)
 
 
 # ---------------------------------------------------------------------------
