@@ -859,6 +859,8 @@ def _command_simulate(args: argparse.Namespace) -> int:
             {address: simulator.demo_slave() for address in slaveaddresses}, args.mode
         )
         return simulator.serve(bus, baudrate=args.baudrate, tcp=tcp, udp=udp)
+    except BrokenPipeError:  # no reader for the banner (| head): main stops quietly
+        raise
     except OSError as error:  # the address is taken, or not ours; no pseudo-terminal left
         where = f"--tcp {args.tcp}" if args.tcp else f"--udp {args.udp}" if args.udp else "a pseudo-terminal"
         raise _UsageError(f"{where}: cannot serve there: {error.strerror or error}") from None

@@ -1301,6 +1301,25 @@ def test_read_into_a_pipe_closed_early_stops_quietly(sim: Sim) -> None:
     assert sim.bus.requests == [rtu(SLAVE, 3, b"\x00\x00\x00\x64")]  # it did read
 
 
+def test_simulate_into_a_pipe_closed_early_stops_quietly() -> None:
+    """As read: the banner finds no reader; exit 141 and nothing on stderr, not 'cannot serve there'."""
+    reading_end, writing_end = os.pipe()
+    os.close(reading_end)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "minimalmodbus", "simulate", "--tcp", "127.0.0.1:0"],
+            cwd=REPO,
+            stdout=writing_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=PROCESS_SECONDS,
+            check=False,
+        )
+    finally:
+        os.close(writing_end)
+    assert (done.returncode, done.stderr) == (141, "")
+
+
 def test_monitor_piped_into_head_stops_quietly(sim: Sim) -> None:
     """Item 1: ``monitor ... | head -3`` polls until head has its lines, then stops quietly."""
     command = (
