@@ -448,8 +448,8 @@ class RegisterMap:
             and the simulator use it unless told otherwise.
         source: The file it came from.
         refused_joins: Slave address -> the (table, register address) of
-            values that device refused to read together with the value
-            before them; learned by :meth:`read`, used by its planner.
+            values a refused request was cut before (its runs, its halves);
+            learned by :meth:`read`, used by its planner.
     """
 
     def __init__(self, entries: Iterable[Entry], slaveaddress: int = 1, source: str = "<map>") -> None:
