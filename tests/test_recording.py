@@ -236,6 +236,22 @@ def test_nothing_is_recorded_after_the_recording_stops(dummy: dict[bytes, bytes]
     assert not file.closed  # a file given open is left open
 
 
+class _FullDisk(io.StringIO):
+    """A file given open whose flush fails, as on a full disk."""
+
+    def flush(self) -> None:
+        raise OSError(28, "No space left on device")
+
+
+def test_a_recording_whose_final_flush_fails_is_stopped_all_the_same() -> None:
+    recording = minimalmodbus.Recording(_FullDisk())
+    recording.start()
+    with pytest.raises(OSError, match="No space left"):
+        recording.stop()
+    assert recording._stream is None and not minimalmodbus._active_recordings
+    recording.stop()  # nothing left to flush: no second error
+
+
 def test_a_path_is_written_and_closed(dummy: dict[bytes, bytes], tmp_path: Path) -> None:
     path = tmp_path / "bench.jsonl"
     with minimalmodbus.Recording(path) as recording:
