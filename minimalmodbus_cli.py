@@ -791,7 +791,9 @@ def _add_simulator_commands(commands: Any) -> None:
         action="append",
         help="slave address (repeatable; default 1)",
     )
-    simulate.add_argument("--mode", choices=(MODE_RTU, MODE_ASCII), default=MODE_RTU, help="default rtu")
+    simulate.add_argument(
+        "--mode", choices=(MODE_RTU, MODE_ASCII), default=MODE_RTU, action=_GivenOption, help="default rtu"
+    )
     simulate.add_argument(
         "-b",
         "--baudrate",
@@ -799,14 +801,7 @@ def _add_simulator_commands(commands: Any) -> None:
         default=19200,
         help="sets the silence (default 19200)",
     )
-    network = simulate.add_mutually_exclusive_group()
-    network.add_argument(
-        "--tcp",
-        type=_host_and_port,
-        metavar="HOST:PORT",
-        help="serve Modbus TCP instead, e.g. 127.0.0.1:1502 (loopback unless told)",
-    )
-    network.add_argument("--udp", type=_host_and_port, metavar="HOST:PORT", help="serve Modbus UDP instead")
+    _add_network_options(simulate)
     _add_replay_options(simulate)
     _add_map_option(simulate)
     simulate.set_defaults(handler=_command_simulate)
@@ -817,6 +812,18 @@ def _add_simulator_commands(commands: Any) -> None:
     )
     _add_record_option(demo)
     demo.set_defaults(handler=_command_demo)
+
+
+def _add_network_options(simulate: argparse.ArgumentParser) -> None:
+    """``simulate --tcp HOST:PORT`` or ``--udp HOST:PORT``: serve on the network instead of a pty."""
+    network = simulate.add_mutually_exclusive_group()
+    network.add_argument(
+        "--tcp",
+        type=_host_and_port,
+        metavar="HOST:PORT",
+        help="serve Modbus TCP instead, e.g. 127.0.0.1:1502 (loopback unless told)",
+    )
+    network.add_argument("--udp", type=_host_and_port, metavar="HOST:PORT", help="serve Modbus UDP instead")
 
 
 def _add_replay_options(simulate: argparse.ArgumentParser) -> None:
@@ -872,6 +879,10 @@ def _check_simulate_options(args: argparse.Namespace) -> None:
         raise _UsageError("--map and --replay: give one; a map's slave or a recording answers, not both")
     if args.replay is not None and args.slave:
         raise _UsageError(f"--replay {args.replay}: the recording has its slaves; give no -a/--slave")
+    if args.replay is not None and getattr(args, "given_mode", False):
+        raise _UsageError(
+            f"--mode {args.mode}: not with --replay, where the recording's frames have their mode"
+        )
     for option, given in (("--lookup", args.lookup), ("--timing", args.timing)):
         if given and args.replay is None:
             raise _UsageError(f"{option}: only with --replay FILE")
@@ -1021,13 +1032,15 @@ def _add_format_options(options: argparse.ArgumentParser) -> None:
     options.add_argument(
         "-B",
         dest="byteorder",
-        action="store_const",
+        action=_GivenOption,
+        nargs=0,
         const="big",
         help="high word first for 32/64-bit values, as mbpoll's -B (same as --byteorder big)",
     )
     options.add_argument(
         "--byteorder",
         choices=list(_BYTEORDERS),
+        action=_GivenOption,
         help=f"order of 32/64-bit values (default {_DEFAULT_BYTEORDER}: low word first, as mbpoll)",
     )
     options.set_defaults(byteorder=_DEFAULT_BYTEORDER)
@@ -1035,11 +1048,22 @@ def _add_format_options(options: argparse.ArgumentParser) -> None:
         "--decimals",
         type=_whole_number(0, _MAX_DECIMALS),
         default=0,
+        action=_GivenOption,
         help="decimals of uint16 and int16 values, 0..10 (default 0)",
     )
 
 
 # -- register maps: read, write, monitor and simulate by name (--map FILE) ----
+
+
+_NOT_WITH_MAP = (
+    ("-t/--type", "type"),
+    ("-r/--register", "register"),
+    ("-c/--count", "count"),
+    ("--decimals", "decimals"),
+    ("-B/--byteorder", "byteorder"),
+)
+"""Options that select values, which a register map gives instead (the ``dest`` notes they were typed)."""
 
 
 class _GivenOption(argparse.Action):
@@ -1052,7 +1076,7 @@ class _GivenOption(argparse.Action):
         values: str | Sequence[Any] | None,
         option_string: str | None = None,
     ) -> None:
-        setattr(namespace, self.dest, values)
+        setattr(namespace, self.dest, self.const if self.nargs == 0 else values)  # nargs 0: a flag
         setattr(namespace, f"given_{self.dest}", True)
 
 
@@ -1077,10 +1101,10 @@ def _map_file(args: argparse.Namespace) -> str:
 
 def _load_map(args: argparse.Namespace) -> RegisterMap:
     """The map of ``--map``; a problem with it is a usage error naming the option."""
-    for option, dest in (("-t/--type", "type"), ("-r/--register", "register"), ("-c/--count", "count")):
+    for option, dest in _NOT_WITH_MAP:
         if getattr(args, f"given_{dest}", False):
             raise _UsageError(
-                f"{option}: not with --map, where the map gives each value's table, register and type"
+                f"{option}: not with --map, where the map says where each value is and how it is held"
             )
     path = _map_file(args)
     try:

@@ -1437,12 +1437,17 @@ def test_negative_values_need_no_double_dash(sim: Sim, capsys: pytest.CaptureFix
         (["simulate", "--replay", "r.jsonl", "-a", "2"], "--replay r.jsonl: the recording has its slaves"),
         (["simulate", "--lookup"], "--lookup: only with --replay FILE"),
         (["simulate", "--timing", "--tcp", "127.0.0.1:0"], "--timing: only with --replay FILE"),
+        (["simulate", "--replay", "r.jsonl", "--mode", "ascii"], "--mode ascii: not with --replay"),
     ],
 )
 def test_simulate_options_that_exclude_each_other(
-    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, argv: list[str], message: str
 ) -> None:
-    assert run(argv) == 2  # refused before anything is served (nothing blocks here)
+    def serve(*args: object, **kwargs: object) -> int:
+        raise AssertionError("served although the options exclude each other")
+
+    monkeypatch.setattr(minimalmodbus_simulator, "serve", serve)  # a missed check fails, never blocks
+    assert run(argv) == 2
     captured = capsys.readouterr()
     assert captured.err.startswith(f"minimalmodbus simulate: bad argument: {message}")
     assert captured.err.count("\n") == 1 and captured.out == ""

@@ -311,15 +311,27 @@ def test_write_by_name_shows_the_value_as_read_shows_it(
     assert capsys.readouterr().out.splitlines()[1].split() == ["setpoint", shown, "degC"]
 
 
-@pytest.mark.parametrize("option", [["-r", "3"], ["-c", "2"], ["-t", "3"], ["-t", "holding", "-r", "0"]])
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["-r", "3"],
+        ["-c", "2"],
+        ["-t", "3"],
+        ["-t", "holding", "-r", "0"],
+        ["--decimals", "1"],
+        ["-B"],
+        ["--byteorder", "big"],
+    ],
+)
 def test_value_options_are_refused_with_a_map(
     meter: tuple[str, simulator.SimulatedBus], capsys: pytest.CaptureFixture[str], option: list[str]
 ) -> None:
     path, bus = meter
     assert run(["read", path, "--map", str(SDM120), *option]) == 2
-    name = {"-r": "-r/--register", "-c": "-c/--count", "-t": "-t/--type"}[option[0]]
+    names = {"-r": "-r/--register", "-c": "-c/--count", "-t": "-t/--type", "--decimals": "--decimals"}
+    name = names.get(option[0], "-B/--byteorder")
     assert capsys.readouterr().err == (
         f"minimalmodbus read: bad argument: {name}: not with --map, "
-        "where the map gives each value's table, register and type\n"
+        "where the map says where each value is and how it is held\n"
     )
     assert bus.requests == []
