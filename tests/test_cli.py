@@ -1283,31 +1283,24 @@ def test_python_m_simulate_serves_until_sigint() -> None:
 def test_read_into_a_pipe_closed_early_stops_quietly(sim: Sim) -> None:
     """Item 1: the reader of stdout went away before anything was written (as ``| head`` does):
     no traceback, exit status 141 (128 + SIGPIPE, as a shell reports such a tool)."""
-    reading_end, writing_end = os.pipe()
-    os.close(reading_end)  # every write to the pipe now fails with EPIPE
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "minimalmodbus", "read", sim.path, "-r", "0", "-c", "100"],
-            cwd=REPO,
-            stdout=writing_end,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=PROCESS_SECONDS,
-            check=False,
-        )
-    finally:
-        os.close(writing_end)
+    done = run_into_a_closed_pipe(["read", sim.path, "-r", "0", "-c", "100"])
     assert (done.returncode, done.stderr) == (141, "")
     assert sim.bus.requests == [rtu(SLAVE, 3, b"\x00\x00\x00\x64")]  # it did read
 
 
 def test_simulate_into_a_pipe_closed_early_stops_quietly() -> None:
     """As read: the banner finds no reader; exit 141 and nothing on stderr, not 'cannot serve there'."""
+    done = run_into_a_closed_pipe(["simulate", "--tcp", "127.0.0.1:0"])
+    assert (done.returncode, done.stderr) == (141, "")
+
+
+def run_into_a_closed_pipe(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    """``python -m minimalmodbus ARGV`` with its standard output a pipe nobody reads (EPIPE on write)."""
     reading_end, writing_end = os.pipe()
-    os.close(reading_end)
+    os.close(reading_end)  # every write to the pipe now fails with EPIPE
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", "minimalmodbus", "simulate", "--tcp", "127.0.0.1:0"],
+        return subprocess.run(
+            [sys.executable, "-m", "minimalmodbus", *argv],
             cwd=REPO,
             stdout=writing_end,
             stderr=subprocess.PIPE,
@@ -1317,7 +1310,6 @@ def test_simulate_into_a_pipe_closed_early_stops_quietly() -> None:
         )
     finally:
         os.close(writing_end)
-    assert (done.returncode, done.stderr) == (141, "")
 
 
 def test_monitor_piped_into_head_stops_quietly(sim: Sim) -> None:
