@@ -25,7 +25,10 @@ from typing import NamedTuple, TextIO
 import dummy_serial
 import minimalmodbus
 import minimalmodbus_simulator as simulator
-from dummy_serial import Chunk
+from dummy_serial import (
+    Chunk,
+    _describe,  # bytes as the double describes them: 0A 03 (2 bytes)
+)
 
 # ---------------------------------------------------------------------------
 # Reading a recording and answering from it
@@ -151,9 +154,10 @@ class Replay:
 
     def check_complete(self) -> None:
         """Raise AssertionError, listing them, if any request was unexpected or any answer unplayed."""
-        problems = [f"unexpected request {_hex(request)}" for request in self.unexpected]
+        problems = [f"unexpected request {_describe(request)}" for request in self.unexpected]
         problems += [
-            f"unplayed line {exchange.line_number}: {_hex(exchange.request)}" for exchange in self.unplayed
+            f"unplayed line {exchange.line_number}: {_describe(exchange.request)}"
+            for exchange in self.unplayed
         ]
         if problems:
             raise AssertionError("The replay does not match the recording:\n" + "\n".join(problems))
@@ -275,7 +279,8 @@ def _parse_exchange(fields: dict[str, object], line_number: int) -> RecordedExch
     )
     if _addressed_slave(mode, exchange.request) != exchange.slaveaddress:
         raise ValueError(
-            f"the request {_hex(exchange.request)} is not a {mode} frame to slave {exchange.slaveaddress}"
+            f"the request {_describe(exchange.request)} is not a {mode} frame "
+            f"to slave {exchange.slaveaddress}"
         )
     return exchange
 
@@ -325,11 +330,6 @@ def _addressed_slave(mode: str, request: bytes) -> int | None:
         except ValueError:
             return None
     return request[0] if request else None
-
-
-def _hex(data: bytes) -> str:
-    """Bytes as spaced hex with their count, like ``0A 03 (2 bytes)``."""
-    return f"{data.hex(' ').upper()} ({len(data)} bytes)" if data else "(0 bytes)"
 
 
 # ---------------------------------------------------------------------------
@@ -424,7 +424,7 @@ def serve_recording(
     """
     bus = ReplayBus(replay)
     bus.report_unexpected = lambda request: print(
-        f"Unexpected request, no recorded answer left: {_hex(request)}", file=sys.stderr, flush=True
+        f"Unexpected request, no recorded answer left: {_describe(request)}", file=sys.stderr, flush=True
     )
     network_frames = any(exchange.mode == "tcp" for exchange in replay.exchanges)
     serial_frames = bool(replay.exchanges) and not network_frames

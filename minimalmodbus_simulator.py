@@ -1840,8 +1840,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return serve(bus, baudrate=arguments.baudrate, tcp=arguments.tcp, udp=arguments.udp)
     except OSError as error:
-        host, port = arguments.tcp or arguments.udp or ("a pseudo-terminal", None)
-        where = host if port is None else f"{host}:{port}"
+        address = arguments.tcp or arguments.udp
+        where = f"{address[0]}:{address[1]}" if address else "a pseudo-terminal"
         print(f"minimalmodbus_simulator: cannot serve on {where}: {error.strerror or error}", file=sys.stderr)
         return 2
 
